@@ -1,0 +1,1 @@
+"""Alembic migrations for the bot's tables (run through :mod:`bot.storage.migrate`)."""
