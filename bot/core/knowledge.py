@@ -1,0 +1,642 @@
+"""Loading and validating the curated knowledge in ``knowledge/``.
+
+Everything the bot states comes from here, so loading is strict: a quote that is not verbatim
+in its source, an unknown key, a duplicate id or alternate, an empty answer or malformed YAML
+stops loading with one message naming the file and the entry (and the YAML line where known).
+Line numbers of citations are computed from the quotes, never typed by hand.
+
+Layout of a knowledge directory:
+
+- ``sources/NAME.txt`` and ``sources/NAME.yaml`` (title, publisher, licence): one pair a source.
+- ``faq.yaml``: entries that answer questions, each with verbatim quotes.
+- ``unstated.yaml``: things people ask that the sources do not state, with the closest entries.
+- ``measures.yaml``: the announced package of measures.
+- ``safety.yaml``: support routes and the vocabulary of the safeguarding and refusal checks.
+- ``smalltalk.yaml``: greetings, thanks and help.
+- ``lexicon.yaml``: the domain's language: concepts, question types, stop words, typos.
+- ``messages.yaml``: every other sentence the bot says in its own voice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.reply import Citation, SupportRoute
+
+QUESTION_TYPES = ("who", "when", "where", "amount", "count", "duration")
+
+
+class KnowledgeError(Exception):
+    """The knowledge directory is invalid. The message says which file and entry, and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    licence: str
+    text: str
+    path: Path
+
+    @property
+    def line_count(self) -> int:
+        return len(self.text.splitlines())
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A curated question with its short answer and citations.
+
+    ``answers`` lists the question types (who, when, ...) the answer gives; a question of a
+    type the entry does not give is not answered by it.
+    """
+
+    id: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    citations: tuple[Citation, ...]
+    answers: frozenset[str]
+    keywords: tuple[str, ...]
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.alternates)
+
+
+@dataclass(frozen=True, slots=True)
+class Unstated:
+    """Something people ask that no source states, with the entries nearest to it."""
+
+    id: str
+    question: str
+    alternates: tuple[str, ...]
+    missing: str
+    closest: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.alternates)
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    summary: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SmalltalkTopic:
+    id: str
+    phrases: tuple[str, ...]
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    concepts: Mapping[str, tuple[str, ...]]
+    question_types: Mapping[str, tuple[str, ...]]
+    stopwords: frozenset[str]
+    known_words: frozenset[str]
+    typos: Mapping[str, str]
+    domain_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyVocabulary:
+    """Word lists for the safeguarding and refusal checks, by role (see ``bot.core.safety``)."""
+
+    lists: Mapping[str, tuple[str, ...]]
+
+    def get(self, name: str) -> tuple[str, ...]:
+        return self.lists.get(name, ())
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    sources: Mapping[str, Source]
+    entries: tuple[Entry, ...]
+    unstated: tuple[Unstated, ...]
+    measures: tuple[Measure, ...]
+    support_routes: tuple[SupportRoute, ...]
+    smalltalk: tuple[SmalltalkTopic, ...]
+    lexicon: Lexicon
+    safety: SafetyVocabulary
+    messages: Mapping[str, Mapping[str, str]]
+    example_questions: tuple[str, ...]
+
+    def entry(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+    def has_entry(self, entry_id: str) -> bool:
+        return any(entry.id == entry_id for entry in self.entries)
+
+    def message(self, key: str, **values: object) -> str:
+        """The wording for ``section.key``, formatted with ``values``."""
+        section, _, name = key.partition(".")
+        try:
+            template = self.messages[section][name]
+        except KeyError:
+            raise KeyError(f"no message {key!r} in messages.yaml") from None
+        return template.format(**values) if values else template
+
+
+# --- quoting -------------------------------------------------------------------------------
+
+_QUOTE_FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """Fold a text for quote matching (whitespace runs to one space, curly quotes and dashes
+    to plain ones) and map each folded character back to its offset in the original."""
+    folded: list[str] = []
+    offsets: list[int] = []
+    in_space = False
+    for index, char in enumerate(unicodedata.normalize("NFC", text)):
+        if char.isspace():
+            if not in_space and folded:
+                folded.append(" ")
+                offsets.append(index)
+            in_space = True
+            continue
+        in_space = False
+        folded.append(char.translate(_QUOTE_FOLD))
+        offsets.append(index)
+    return "".join(folded), offsets
+
+
+@dataclass(frozen=True, slots=True)
+class _FoldedSource:
+    source: Source
+    folded: str
+    offsets: tuple[int, ...]
+    line_starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, source: Source) -> _FoldedSource:
+        folded, offsets = _fold(source.text)
+        starts = [0] + [m.end() for m in re.finditer("\n", source.text)]
+        return cls(source, folded, tuple(offsets), tuple(starts))
+
+    def cite(self, quote: str) -> Citation | None:
+        needle, _ = _fold(quote.strip())
+        if not needle:
+            return None
+        position = self.folded.find(needle)
+        if position < 0:
+            return None
+        start = self.offsets[position]
+        end = self.offsets[position + len(needle) - 1] + 1
+        return Citation(
+            source=self.source.id,
+            title=self.source.title,
+            first_line=self._line_of(start),
+            last_line=self._line_of(end - 1),
+            quote=self.source.text[start:end],
+        )
+
+    def _line_of(self, offset: int) -> int:
+        line = 0
+        for number, start in enumerate(self.line_starts):
+            if start > offset:
+                break
+            line = number
+        return line + 1
+
+
+# --- YAML reading --------------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line each mapping starts on."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    keys = [loader.construct_object(key_node) for key_node, _ in node.value]
+    duplicates = {str(key) for key in keys if keys.count(key) > 1}
+    if duplicates:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"duplicate key {sorted(duplicates)[0]!r}", node.start_mark
+        )
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+class _Reader:
+    """Reads one YAML file and produces errors that name the file, entry and line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise KnowledgeError(f"{self.name}: file is missing") from None
+        except UnicodeDecodeError:
+            raise KnowledgeError(f"{self.name}: not valid UTF-8") from None
+        try:
+            self.data: Any = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            problem = getattr(error, "problem", None) or str(error)
+            raise KnowledgeError(f"{self.name}{where}: malformed YAML: {problem}") from None
+
+    def fail(self, problem: str, item: Mapping[str, Any] | None = None, what: str = "") -> KnowledgeError:
+        line = f" (line {item['__line__']})" if item is not None and "__line__" in item else ""
+        label = f" {what}" if what else ""
+        return KnowledgeError(f"{self.name}{label}{line}: {problem}")
+
+    def mapping(self, value: Any, what: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"{what} must be a mapping")
+        return value
+
+    def items(self, key: str | None = None) -> list[dict[str, Any]]:
+        data = self.data if key is None else self.mapping(self.data, "the file").get(key)
+        if not isinstance(data, list):
+            raise self.fail(f"{key or 'the file'} must be a list of entries")
+        for item in data:
+            if not isinstance(item, dict):
+                raise self.fail(f"every item of {key or 'the file'} must be a mapping")
+        return data
+
+    @staticmethod
+    def label(item: Mapping[str, Any]) -> str:
+        return f"entry {item['id']!r}" if isinstance(item.get("id"), str) else "an entry"
+
+    def check_keys(
+        self, item: Mapping[str, Any], required: Sequence[str], optional: Sequence[str] = ()
+    ) -> None:
+        what = self.label(item)
+        keys = set(item) - {"__line__"}
+        unknown = sorted(keys - set(required) - set(optional))
+        if unknown:
+            raise self.fail(f"unknown key {unknown[0]!r}", item, what)
+        for key in required:
+            if key not in item:
+                raise self.fail(f"missing key {key!r}", item, what)
+
+    def text(self, item: Mapping[str, Any], key: str, *, required: bool = True) -> str:
+        value = item.get(key)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{key!r} must be a non-empty string", item, self.label(item))
+        return " ".join(value.split())
+
+    def texts(self, item: Mapping[str, Any], key: str, *, required: bool = False) -> tuple[str, ...]:
+        value = item.get(key, [])
+        # Plain numbers (2019, 250000) are read as words too.
+        if isinstance(value, list):
+            value = [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                     for v in value]
+        if not isinstance(value, list):
+            raise self.fail(f"{key!r} must be a list of strings", item, self.label(item))
+        for v in value:
+            if not isinstance(v, str) or not v.strip():
+                hint = " (quote yes/no/on/off in YAML)" if isinstance(v, bool) else ""
+                raise self.fail(
+                    f"{key!r} has {v!r}, not a non-empty string{hint}", item, self.label(item)
+                )
+        if required and not value:
+            raise self.fail(f"{key!r} must not be empty", item, self.label(item))
+        return tuple(" ".join(v.split()) for v in value)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _load_sources(directory: Path) -> dict[str, Source]:
+    folder = directory / "sources"
+    if not folder.is_dir():
+        raise KnowledgeError(f"sources/: folder is missing in {directory}")
+    sources: dict[str, Source] = {}
+    for meta_path in sorted(folder.glob("*.yaml")):
+        reader = _Reader(meta_path)
+        meta = reader.mapping(reader.data, "the file")
+        reader.check_keys(meta, ("title", "publisher", "licence"), ("published", "url", "note"))
+        text_path = meta_path.with_suffix(".txt")
+        if not text_path.is_file():
+            raise KnowledgeError(f"sources/{meta_path.name}: its text {text_path.name} is missing")
+        sources[meta_path.stem] = Source(
+            id=meta_path.stem,
+            title=reader.text(meta, "title"),
+            publisher=reader.text(meta, "publisher"),
+            licence=reader.text(meta, "licence"),
+            text=text_path.read_text(encoding="utf-8"),
+            path=text_path,
+        )
+    for text_path in sorted(folder.glob("*.txt")):
+        if text_path.stem not in sources:
+            raise KnowledgeError(
+                f"sources/{text_path.name}: has no metadata file {text_path.stem}.yaml beside it"
+            )
+    if not sources:
+        raise KnowledgeError("sources/: no sources (add NAME.txt with NAME.yaml)")
+    return sources
+
+
+class _Citer:
+    def __init__(self, sources: Mapping[str, Source]) -> None:
+        self.folded = {sid: _FoldedSource.of(source) for sid, source in sources.items()}
+
+    def cite(self, reader: _Reader, item: Mapping[str, Any], key: str = "cite") -> tuple[Citation, ...]:
+        what = reader.label(item)
+        raw = item.get(key)
+        if not isinstance(raw, list) or not raw:
+            raise reader.fail(f"{key!r} must be a non-empty list of quotes", item, what)
+        citations: list[Citation] = []
+        for quote_item in raw:
+            if isinstance(quote_item, str):
+                quote, source_id = quote_item, None
+            elif isinstance(quote_item, dict):
+                reader.check_keys({**quote_item, "id": item.get("id")}, ("quote", "id"), ("source",))
+                quote, source_id = quote_item["quote"], quote_item.get("source")
+            else:
+                raise reader.fail(f"each {key!r} item must be a quote", item, what)
+            if not isinstance(quote, str) or not quote.strip():
+                raise reader.fail("a quote must be a non-empty string", item, what)
+            candidates = (
+                [self.folded[source_id]]
+                if isinstance(source_id, str) and source_id in self.folded
+                else list(self.folded.values())
+            )
+            if isinstance(source_id, str) and source_id not in self.folded:
+                raise reader.fail(f"unknown source {source_id!r}", item, what)
+            found = next((c for c in (f.cite(quote) for f in candidates) if c is not None), None)
+            if found is None:
+                short = " ".join(quote.split())[:60]
+                raise reader.fail(f"quote is not verbatim in any source: {short!r}", item, what)
+            citations.append(found)
+        return tuple(citations)
+
+
+def _load_entries(reader: _Reader, citer: _Citer) -> tuple[Entry, ...]:
+    entries: list[Entry] = []
+    for item in reader.items():
+        reader.check_keys(
+            item, ("id", "question", "answer", "cite"), ("alternates", "answers", "keywords")
+        )
+        answers = reader.texts(item, "answers")
+        bad = sorted(set(answers) - set(QUESTION_TYPES))
+        if bad:
+            raise reader.fail(
+                f"unknown question type {bad[0]!r} in 'answers' (use {', '.join(QUESTION_TYPES)})",
+                item,
+                reader.label(item),
+            )
+        entries.append(
+            Entry(
+                id=reader.text(item, "id"),
+                question=reader.text(item, "question"),
+                alternates=reader.texts(item, "alternates"),
+                answer=reader.text(item, "answer"),
+                citations=citer.cite(reader, item),
+                answers=frozenset(answers),
+                keywords=reader.texts(item, "keywords"),
+            )
+        )
+    return tuple(entries)
+
+
+def _load_unstated(reader: _Reader, entry_ids: set[str]) -> tuple[Unstated, ...]:
+    found: list[Unstated] = []
+    for item in reader.items():
+        reader.check_keys(
+            item, ("id", "question", "missing", "closest"), ("alternates", "keywords")
+        )
+        closest = reader.texts(item, "closest", required=True)
+        for entry_id in closest:
+            if entry_id not in entry_ids:
+                raise reader.fail(
+                    f"'closest' names unknown entry {entry_id!r}", item, reader.label(item)
+                )
+        found.append(
+            Unstated(
+                id=reader.text(item, "id"),
+                question=reader.text(item, "question"),
+                alternates=reader.texts(item, "alternates"),
+                missing=reader.text(item, "missing"),
+                closest=closest,
+                keywords=reader.texts(item, "keywords"),
+            )
+        )
+    return tuple(found)
+
+
+def _load_measures(reader: _Reader, citer: _Citer) -> tuple[Measure, ...]:
+    measures: list[Measure] = []
+    for item in reader.items():
+        reader.check_keys(item, ("id", "name", "summary", "cite"), ("aliases",))
+        measures.append(
+            Measure(
+                id=reader.text(item, "id"),
+                name=reader.text(item, "name"),
+                aliases=reader.texts(item, "aliases"),
+                summary=reader.text(item, "summary"),
+                citations=citer.cite(reader, item),
+            )
+        )
+    return tuple(measures)
+
+
+def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocabulary]:
+    data = reader.mapping(reader.data, "the file")
+    reader.check_keys({**data, "id": "safety"}, ("routes", "vocabulary", "id"))
+    routes: list[SupportRoute] = []
+    for item in reader.items("routes"):
+        reader.check_keys(item, ("id", "name", "description", "region"), ("url", "phone"))
+        url = reader.text(item, "url", required=False) or None
+        phone = reader.text(item, "phone", required=False) or None
+        if url is None and phone is None:
+            raise reader.fail("a route needs a url or a phone number", item, reader.label(item))
+        routes.append(
+            SupportRoute(
+                name=reader.text(item, "name"),
+                description=reader.text(item, "description"),
+                region=reader.text(item, "region"),
+                url=url,
+                phone=phone,
+            )
+        )
+    vocabulary = reader.mapping(data["vocabulary"], "'vocabulary'")
+    lists: dict[str, tuple[str, ...]] = {}
+    for name, words in vocabulary.items():
+        if name == "__line__":
+            continue
+        holder = {"id": f"vocabulary.{name}", "words": words}
+        lists[name] = reader.texts(holder, "words", required=True)
+    return tuple(routes), SafetyVocabulary(lists)
+
+
+def _load_smalltalk(reader: _Reader) -> tuple[SmalltalkTopic, ...]:
+    topics: list[SmalltalkTopic] = []
+    for item in reader.items("topics"):
+        reader.check_keys(item, ("id", "phrases", "reply"))
+        topics.append(
+            SmalltalkTopic(
+                id=reader.text(item, "id"),
+                phrases=reader.texts(item, "phrases", required=True),
+                reply=reader.text(item, "reply"),
+            )
+        )
+    return tuple(topics)
+
+
+def _load_lexicon(reader: _Reader) -> Lexicon:
+    data = reader.mapping(reader.data, "the file")
+    reader.check_keys(
+        {**data, "id": "lexicon"},
+        ("id", "concepts", "question_types", "stopwords"),
+        ("known_words", "typos", "domain_terms"),
+    )
+
+    def word_lists(key: str) -> dict[str, tuple[str, ...]]:
+        section = reader.mapping(data[key], repr(key))
+        return {
+            name: reader.texts({"id": f"{key}.{name}", "words": words}, "words", required=True)
+            for name, words in section.items()
+            if name != "__line__"
+        }
+
+    def word_set(key: str) -> frozenset[str]:
+        return frozenset(reader.texts({"id": key, "words": data.get(key, [])}, "words"))
+
+    question_types = word_lists("question_types")
+    bad = sorted(set(question_types) - set(QUESTION_TYPES))
+    if bad:
+        raise reader.fail(f"unknown question type {bad[0]!r} in 'question_types'")
+    typos_raw = reader.mapping(data.get("typos", {}), "'typos'")
+    typos = {str(k): str(v) for k, v in typos_raw.items() if k != "__line__"}
+    return Lexicon(
+        concepts=word_lists("concepts"),
+        question_types=question_types,
+        stopwords=word_set("stopwords"),
+        known_words=word_set("known_words"),
+        typos=typos,
+        domain_terms=tuple(sorted(word_set("domain_terms"))),
+    )
+
+
+def _load_messages(reader: _Reader) -> tuple[dict[str, dict[str, str]], tuple[str, ...]]:
+    data = reader.mapping(reader.data, "the file")
+    messages: dict[str, dict[str, str]] = {}
+    examples: tuple[str, ...] = ()
+    for section, values in data.items():
+        if section == "__line__":
+            continue
+        if section == "example_questions":
+            examples = reader.texts({"id": section, "q": values}, "q", required=True)
+            continue
+        mapping = reader.mapping(values, f"section {section!r}")
+        messages[section] = {}
+        for key, value in mapping.items():
+            if key == "__line__":
+                continue
+            if not isinstance(value, str) or not value.strip():
+                raise reader.fail(f"message {section}.{key} must be a non-empty string")
+            messages[section][key] = value.strip()
+    return messages, examples
+
+
+def _check_unique(reader: _Reader, ids: Iterator[str], what: str) -> None:
+    seen: set[str] = set()
+    for identifier in ids:
+        if identifier in seen:
+            raise reader.fail(f"duplicate {what} {identifier!r}")
+        seen.add(identifier)
+
+
+def _check_alternates(reader: _Reader, owners: Sequence[tuple[str, tuple[str, ...]]]) -> None:
+    seen: dict[str, str] = {}
+    for owner, phrasings in owners:
+        for phrasing in phrasings:
+            key = " ".join(re.findall(r"[a-z0-9£]+", phrasing.lower()))
+            if key in seen:
+                raise reader.fail(
+                    f"entry {owner!r}: duplicate alternate {phrasing!r} (also in {seen[key]!r})"
+                )
+            seen[key] = owner
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load and validate a knowledge directory; raise :class:`KnowledgeError` when it is invalid."""
+    if not directory.is_dir():
+        raise KnowledgeError(f"knowledge directory not found: {directory}")
+    sources = _load_sources(directory)
+    citer = _Citer(sources)
+
+    faq_reader = _Reader(directory / "faq.yaml")
+    entries = _load_entries(faq_reader, citer)
+    unstated_reader = _Reader(directory / "unstated.yaml")
+    unstated = _load_unstated(unstated_reader, {entry.id for entry in entries})
+    all_ids = [e.id for e in entries] + [u.id for u in unstated]
+    _check_unique(faq_reader, iter(all_ids), "id")
+    _check_alternates(
+        faq_reader,
+        [(e.id, e.phrasings) for e in entries] + [(u.id, u.phrasings) for u in unstated],
+    )
+
+    measures_reader = _Reader(directory / "measures.yaml")
+    measures = _load_measures(measures_reader, citer)
+    _check_unique(measures_reader, (m.id for m in measures), "measure id")
+
+    routes, safety = _load_safety(_Reader(directory / "safety.yaml"))
+    smalltalk_reader = _Reader(directory / "smalltalk.yaml")
+    smalltalk = _load_smalltalk(smalltalk_reader)
+    _check_unique(smalltalk_reader, (t.id for t in smalltalk), "topic id")
+    lexicon = _load_lexicon(_Reader(directory / "lexicon.yaml"))
+    messages, examples = _load_messages(_Reader(directory / "messages.yaml"))
+    return KnowledgeBase(
+        sources=sources,
+        entries=entries,
+        unstated=unstated,
+        measures=measures,
+        support_routes=routes,
+        smalltalk=smalltalk,
+        lexicon=lexicon,
+        safety=safety,
+        messages=messages,
+        example_questions=examples,
+    )
+
+
+def uncited_lines(kb: KnowledgeBase) -> dict[str, list[int]]:
+    """Per source, the non-blank lines that no entry or measure cites."""
+    cited: dict[str, set[int]] = {sid: set() for sid in kb.sources}
+    citations = [c for e in kb.entries for c in e.citations]
+    citations += [c for m in kb.measures for c in m.citations]
+    for citation in citations:
+        cited[citation.source].update(range(citation.first_line, citation.last_line + 1))
+    result: dict[str, list[int]] = {}
+    for sid, source in kb.sources.items():
+        lines = source.text.splitlines()
+        result[sid] = [
+            number
+            for number, line in enumerate(lines, start=1)
+            if line.strip() and number not in cited[sid]
+        ]
+    return result

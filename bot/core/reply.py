@@ -1,0 +1,82 @@
+"""The reply model: what the router decides, as data that renderers turn into text or blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ReplyKind(StrEnum):
+    """The kinds of reply, in the order the router checks them."""
+
+    SAFEGUARDING = "safeguarding"
+    REFUSAL = "refusal"
+    SMALLTALK = "smalltalk"
+    ANSWER = "answer"
+    NOT_IN_SOURCE = "not_in_source"
+    CLARIFY = "clarify"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A verbatim passage of a source, with its 1-based inclusive line span."""
+
+    source: str
+    title: str
+    first_line: int
+    last_line: int
+    quote: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "lines": [self.first_line, self.last_line],
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A question the bot can answer, offered to the user (clarify choices, examples)."""
+
+    intent: str
+    question: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"intent": self.intent, "question": self.question}
+
+
+@dataclass(frozen=True, slots=True)
+class SupportRoute:
+    """A place to report a concern or get support."""
+
+    name: str
+    description: str
+    region: str
+    url: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The router's decision for one question.
+
+    ``body`` is the bot's own plain-text wording (no markup); citations carry the facts.
+    """
+
+    question: str
+    kind: ReplyKind
+    body: str
+    intent: str | None = None
+    citations: tuple[Citation, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    support_routes: tuple[SupportRoute, ...] = ()
+    confidence: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_private(self) -> bool:
+        """Replies that must never be posted where others can read them."""
+        return self.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL)
