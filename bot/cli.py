@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("bot.commands.chat", "talk to the bot in the terminal"),
     "check": ("bot.commands.check", "validate the knowledge base and print its coverage"),
     "eval": ("bot.commands.eval", "score the router on a question file"),
+    "db": ("bot.commands.db", "apply (upgrade) or show (current) the storage schema migrations"),
+    "purge": ("bot.commands.purge", "delete stored replies older than RETENTION_DAYS"),
+    "report": ("bot.commands.report", "write the curators' report (HTML or Markdown)"),
+    "suggest": ("bot.commands.suggest", "print YAML alternates proposed from what people asked"),
 }
 
 
