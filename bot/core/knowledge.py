@@ -112,6 +112,8 @@ class Lexicon:
     known_words: frozenset[str]
     typos: Mapping[str, str]
     domain_terms: tuple[str, ...]
+    fillers: tuple[str, ...]
+    subjects: frozenset[str]  # concept names an answer must share with the question
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,7 @@ class KnowledgeBase:
     lexicon: Lexicon
     safety: SafetyVocabulary
     messages: Mapping[str, Mapping[str, str]]
-    example_questions: tuple[str, ...]
+    example_questions: tuple[str, ...]  # entry ids
 
     def entry(self, entry_id: str) -> Entry:
         for entry in self.entries:
@@ -511,7 +513,7 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
     reader.check_keys(
         {**data, "id": "lexicon"},
         ("id", "concepts", "question_types", "stopwords"),
-        ("known_words", "typos", "domain_terms"),
+        ("known_words", "typos", "domain_terms", "fillers", "subjects"),
     )
 
     def word_lists(key: str) -> dict[str, tuple[str, ...]]:
@@ -529,15 +531,22 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
     bad = sorted(set(question_types) - set(QUESTION_TYPES))
     if bad:
         raise reader.fail(f"unknown question type {bad[0]!r} in 'question_types'")
+    concepts = word_lists("concepts")
+    subjects = word_set("subjects")
+    unknown_subjects = sorted(subjects - set(concepts))
+    if unknown_subjects:
+        raise reader.fail(f"'subjects' names unknown concept {unknown_subjects[0]!r}")
     typos_raw = reader.mapping(data.get("typos", {}), "'typos'")
     typos = {str(k): str(v) for k, v in typos_raw.items() if k != "__line__"}
     return Lexicon(
-        concepts=word_lists("concepts"),
+        concepts=concepts,
         question_types=question_types,
         stopwords=word_set("stopwords"),
         known_words=word_set("known_words"),
         typos=typos,
         domain_terms=tuple(sorted(word_set("domain_terms"))),
+        fillers=tuple(sorted(word_set("fillers"))),
+        subjects=subjects,
     )
 
 
@@ -609,7 +618,14 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     smalltalk = _load_smalltalk(smalltalk_reader)
     _check_unique(smalltalk_reader, (t.id for t in smalltalk), "topic id")
     lexicon = _load_lexicon(_Reader(directory / "lexicon.yaml"))
-    messages, examples = _load_messages(_Reader(directory / "messages.yaml"))
+    messages_reader = _Reader(directory / "messages.yaml")
+    messages, examples = _load_messages(messages_reader)
+    known = {entry.id for entry in entries}
+    for example in examples:
+        if example not in known:
+            raise messages_reader.fail(f"example_questions names unknown entry {example!r}")
+    if len(examples) < 3:
+        raise messages_reader.fail("example_questions needs at least three entry ids")
     return KnowledgeBase(
         sources=sources,
         entries=entries,

@@ -1,0 +1,501 @@
+"""The question router: ``Router(kb).reply(question) -> Reply``.
+
+Checks run in a fixed order: safeguarding, refusal, small talk, then matching against the FAQ
+and the list of things the source does not state. Matching scores each candidate on three
+signals over the analysed question (see ``bot.core.normalise``):
+
+- phrasing: weighted overlap with the candidate's best phrasing (concepts and stems, IDF weights);
+- explained: how much of the question the candidate's words explain (unknown words explain nothing);
+- fuzzy: rapidfuzz similarity of the whole text to the best phrasing (typos, word order).
+
+A candidate whose answer does not give the type of fact asked (who, when, where, how much, how
+many, how long) is penalised, so "how much did the hackathon cost" can never be answered with
+the innovation call's £250,000. When the best candidate is an unstated item, gives the wrong
+type of fact, or leaves much of the question unexplained, the reply says the source does not say
+and offers the closest facts. Two close candidates with different citations get "did you mean".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.knowledge import Entry, KnowledgeBase, Measure, Unstated
+from bot.core.normalise import MAX_QUESTION_CHARS, Analyser, Analysis, fold, stems, words
+from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
+from bot.core.safety import SafetyCheck, SafetyVerdict
+
+# Score weights and decision thresholds, tuned on tests/core/questions/*.yaml.
+PHRASING_WEIGHT = 0.45
+EXPLAINED_WEIGHT = 0.40
+FUZZY_WEIGHT = 0.15
+WRONG_TYPE_FACTOR = 0.55
+OTHER_SUBJECT_FACTOR = 0.6  # the question names a subject (the taskforce) the candidate lacks
+OTHER_FORM_FACTOR = 0.7  # a phrasing asking another type of fact ("when ..." for "how ...")
+WEAK_VOCABULARY_CREDIT = 0.6  # a word found only in an answer or quote, not in phrasings
+ANSWER_THRESHOLD = 0.50
+EXPLAINED_THRESHOLD = 0.62
+ON_TOPIC_THRESHOLD = 0.25
+CLARIFY_MARGIN = 0.04
+CLARIFY_MIN_EXPLAINED = 0.9
+CLARIFY_CEILING = 0.85  # a best score this high is answered even with a close rival
+CLARIFY_MAX_CHOICES = 3
+FUZZY_CANDIDATES = 12
+UNSTATED_FORM_SIMILARITY = 80
+FUZZY_ONLY_THRESHOLD = 88  # a question with no content words must match a phrasing this well
+
+Item = Entry | Unstated
+_SENTENCE_END = re.compile(r"[.:!?](?=\s)|\n(?=- )|$")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A scored candidate for a question."""
+
+    intent: str
+    question: str
+    score: float
+    explained: float
+    wrong_type: bool
+    unstated: bool
+    similarity: float = 0.0  # rapidfuzz similarity to the best phrasing, 0..100
+    distinct: bool = True  # for unstated items: the question asks something the closest lack
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrasing:
+    terms: frozenset[str]
+    text: str
+    question_types: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    item: Item
+    phrasings: tuple[_Phrasing, ...]
+    strong: frozenset[str]  # words of its phrasings and keywords
+    weak: frozenset[str]  # words of its answer and quotes only
+    asks: frozenset[str]  # question types its phrasings ask (for unstated items)
+    closest_vocabulary: frozenset[str]  # for unstated items: words of the closest entries
+
+    @property
+    def unstated(self) -> bool:
+        return isinstance(self.item, Unstated)
+
+
+def knowledge_vocabulary(kb: KnowledgeBase) -> set[str]:
+    """Every word the knowledge base uses: the targets of typo correction."""
+    texts: list[str] = []
+    for entry in kb.entries:
+        texts += [*entry.phrasings, entry.answer, *entry.keywords]
+        texts += [c.quote for c in entry.citations]
+    for item in kb.unstated:
+        texts += [*item.phrasings, item.missing, *item.keywords]
+    for measure in kb.measures:
+        texts += [measure.name, *measure.aliases, measure.summary]
+    for topic in kb.smalltalk:
+        texts += topic.phrases
+    lexicon = kb.lexicon
+    for group in (*lexicon.concepts.values(), *lexicon.question_types.values()):
+        texts += group
+    texts += [*lexicon.stopwords, *lexicon.domain_terms, *lexicon.typos.values()]
+    for group in kb.safety.lists.values():
+        texts += group
+    return {w for text in texts for w in words(fold(text))}
+
+
+class Router:
+    """Routes questions to replies over one knowledge base. Build once; ``reply`` is cheap."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        lexicon = kb.lexicon
+        self.analyser = Analyser(
+            concepts=lexicon.concepts,
+            question_types=lexicon.question_types,
+            stopwords=lexicon.stopwords,
+            typos=lexicon.typos,
+            vocabulary=knowledge_vocabulary(kb),
+            protected=lexicon.known_words,
+            fillers=lexicon.fillers,
+        )
+        self._subjects = frozenset(f"@{name}" for name in lexicon.subjects)
+        self.safety = SafetyCheck(kb.safety)
+        self._entries = {entry.id: entry for entry in kb.entries}
+        self._indexed: list[_Indexed] = []
+        self._indexed = [self._index(item) for item in (*kb.entries, *kb.unstated)]
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        document_frequency: dict[str, int] = defaultdict(int)
+        for position, indexed in enumerate(self._indexed):
+            for term in indexed.strong | indexed.weak:
+                self._postings[term].append(position)
+                document_frequency[term] += 1
+        count = len(self._indexed)
+        self._idf = {t: math.log(1 + count / df) for t, df in document_frequency.items()}
+        self._unknown_idf = math.log(1 + count / 0.5)
+        self._domain = self.analyser.analyse(" ".join(lexicon.domain_terms)).terms
+        self._smalltalk = {
+            " ".join(words(fold(phrase))): topic
+            for topic in kb.smalltalk
+            for phrase in topic.phrases
+        }
+        self._measure_names = {
+            " ".join(words(fold(name))): measure
+            for measure in kb.measures
+            for name in (measure.name, *measure.aliases, measure.id)
+        }
+
+    # --- indexing -----------------------------------------------------------------------
+
+    def _terms(self, text: str) -> frozenset[str]:
+        return self.analyser.analyse(text).terms
+
+    def _index(self, item: Item) -> _Indexed:
+        phrasings = []
+        # Keywords are short phrasings too: "250k" alone should find the innovation call.
+        for text in (*item.phrasings, *item.keywords):
+            analysis = self.analyser.analyse(text)
+            phrasings.append(_Phrasing(analysis.terms, analysis.text, analysis.question_types))
+        strong = set().union(*(p.terms for p in phrasings))
+        if isinstance(item, Entry):
+            weak = set(self._terms(item.answer))
+            for citation in item.citations:
+                weak |= self._terms(self._sentences_around(citation))
+        else:
+            weak = set(self._terms(item.missing))
+        asks = frozenset().union(*(p.question_types for p in phrasings))
+        closest: set[str] = set()
+        if isinstance(item, Unstated):
+            for entry_id in item.closest:
+                entry = self._entries[entry_id]
+                for text in (*entry.phrasings, *entry.keywords, entry.answer):
+                    closest |= self._terms(text)
+        return _Indexed(
+            item,
+            tuple(phrasings),
+            frozenset(strong),
+            frozenset(weak - strong),
+            asks,
+            frozenset(closest),
+        )
+
+    def _sentences_around(self, citation: Citation) -> str:
+        """The whole sentences a quote sits in: their words are context for the entry."""
+        text = self.kb.sources[citation.source].text
+        start = text.find(citation.quote)
+        if start < 0:
+            return citation.quote
+        end = start + len(citation.quote)
+        boundaries = [m.end() for m in _SENTENCE_END.finditer(text)]
+        before = max((b for b in boundaries if b <= start), default=0)
+        after = min((b for b in boundaries if b >= end), default=len(text))
+        return text[before:after]
+
+    # --- scoring ------------------------------------------------------------------------
+
+    def _weight(self, term: str) -> float:
+        return self._idf.get(term, self._unknown_idf)
+
+    def _scores(self, analysis: Analysis) -> list[Candidate]:
+        terms = analysis.terms
+        total = sum(self._weight(t) for t in terms)
+        if not terms or total <= 0:
+            return []
+        positions: set[int] = set()
+        for term in terms:
+            positions.update(self._postings.get(term, ()))
+        partial: list[tuple[float, float, int, _Phrasing]] = []
+        for position in positions:
+            indexed = self._indexed[position]
+            strong = sum(self._weight(t) for t in terms & indexed.strong)
+            weak = sum(self._weight(t) for t in terms & indexed.weak)
+            explained = (strong + WEAK_VOCABULARY_CREDIT * weak) / total
+            best_overlap, best_phrasing = 0.0, indexed.phrasings[0]
+            for phrasing in indexed.phrasings:
+                shared = sum(self._weight(t) for t in terms & phrasing.terms)
+                if shared <= 0:
+                    continue
+                size = total + sum(self._weight(t) for t in phrasing.terms)
+                overlap = 2 * shared / size
+                if phrasing.question_types != analysis.question_types:
+                    overlap *= OTHER_FORM_FACTOR
+                if overlap > best_overlap:
+                    best_overlap, best_phrasing = overlap, phrasing
+            base = PHRASING_WEIGHT * best_overlap + EXPLAINED_WEIGHT * explained
+            partial.append((base, explained, position, best_phrasing))
+        partial.sort(key=lambda row: -row[0])
+        candidates: list[Candidate] = []
+        for base, explained, position, _ in partial[:FUZZY_CANDIDATES]:
+            indexed = self._indexed[position]
+            similarity = max(
+                fuzz.token_sort_ratio(analysis.text, p.text) for p in indexed.phrasings
+            )
+            score = base + FUZZY_WEIGHT * similarity / 100
+            wrong_type = self._wrong_type(analysis, indexed)
+            if wrong_type:
+                score *= WRONG_TYPE_FACTOR
+            subjects = terms & self._subjects
+            if subjects and not subjects & (indexed.strong | indexed.weak):
+                score *= OTHER_SUBJECT_FACTOR
+            candidates.append(
+                Candidate(
+                    intent=indexed.item.id,
+                    question=indexed.item.question,
+                    score=round(min(score, 1.0), 4),
+                    explained=round(explained, 4),
+                    wrong_type=wrong_type,
+                    unstated=indexed.unstated,
+                    similarity=similarity,
+                    distinct=bool(terms - indexed.closest_vocabulary),
+                )
+            )
+        candidates.sort(key=lambda c: (-c.score, c.intent))
+        return candidates
+
+    @staticmethod
+    def _wrong_type(analysis: Analysis, indexed: _Indexed) -> bool:
+        """The question asks a type of fact (who, when, ...) the candidate is not about."""
+        asked = analysis.question_types
+        if not asked:
+            return False
+        if isinstance(indexed.item, Entry):
+            return not (asked & indexed.item.answers)
+        return bool(indexed.asks) and not (asked & indexed.asks)
+
+    def _fuzzy_only(self, analysis: Analysis) -> list[Candidate]:
+        """For questions made only of stop words ("what's this about?")."""
+        choices = {
+            p.text: indexed for indexed in self._indexed for p in indexed.phrasings if p.text
+        }
+        found = process.extractOne(
+            analysis.text, list(choices), scorer=fuzz.ratio, score_cutoff=FUZZY_ONLY_THRESHOLD
+        )
+        if found is None:
+            return []
+        indexed = choices[found[0]]
+        return [
+            Candidate(
+                intent=indexed.item.id,
+                question=indexed.item.question,
+                score=round(found[1] / 100, 4),
+                explained=1.0,
+                wrong_type=False,
+                unstated=indexed.unstated,
+            )
+        ]
+
+    def rank(self, question: str, limit: int = 5) -> list[Candidate]:
+        """The best candidates for a question, best first (for curators and tests)."""
+        analysis = self.analyser.analyse(question)
+        ranked = self._scores(analysis) or self._fuzzy_only(analysis)
+        return ranked[:limit]
+
+    # --- replies ------------------------------------------------------------------------
+
+    def reply(self, question: str) -> Reply:
+        analysis = self.analyser.analyse(question[:MAX_QUESTION_CHARS])
+        if analysis.is_empty:
+            return self._fallback(question, self.kb.message("core.empty_question"))
+        verdict = self.safety.check(analysis)
+        if verdict is SafetyVerdict.SAFEGUARDING:
+            return self._safeguarding(question, self_concern=False)
+        if verdict is SafetyVerdict.SELF_CONCERN:
+            return self._safeguarding(question, self_concern=True)
+        if verdict is SafetyVerdict.REFUSAL:
+            return self._refusal(question)
+        smalltalk = self._smalltalk_reply(question, analysis)
+        if smalltalk is not None:
+            return smalltalk
+        return self._match(question, analysis)
+
+    def _match(self, question: str, analysis: Analysis) -> Reply:
+        candidates = self._scores(analysis) or self._fuzzy_only(analysis)
+        # An unstated item whose closest entries explain every word of the question, and
+        # whose form is not the question's, is not what was asked ("tell me about X").
+        candidates = [
+            c
+            for c in candidates
+            if not c.unstated or c.distinct or c.similarity >= UNSTATED_FORM_SIMILARITY
+        ]
+        on_topic = bool(analysis.terms & self._domain)
+        if not candidates or candidates[0].score < ON_TOPIC_THRESHOLD:
+            if on_topic and candidates:
+                return self._not_in_source(question, candidates[0], None)
+            return self._fallback(question, self.kb.message("core.fallback"))
+        best = candidates[0]
+        if best.unstated and not best.wrong_type:
+            return self._not_in_source(question, best, self._item(best.intent))
+        if best.wrong_type or best.score < ANSWER_THRESHOLD or best.explained < EXPLAINED_THRESHOLD:
+            if not on_topic and best.score < ANSWER_THRESHOLD:
+                return self._fallback(question, self.kb.message("core.fallback"))
+            return self._not_in_source(question, best, None)
+        ambiguous = best.score < CLARIFY_CEILING and best.explained >= CLARIFY_MIN_EXPLAINED
+        rivals = self._rivals(best, candidates[1:]) if ambiguous else []
+        if rivals:
+            return self._clarify(question, [best, *rivals])
+        return self.answer_intent(best.intent, question, confidence=best.score)
+
+    def _rivals(self, best: Candidate, others: Sequence[Candidate]) -> list[Candidate]:
+        """Answerable candidates about as good as the best, citing different passages."""
+        best_lines = self._cited_lines(best.intent)
+        rivals: list[Candidate] = []
+        for other in others:
+            if best.score - other.score > CLARIFY_MARGIN:
+                break
+            if other.unstated or other.wrong_type:
+                continue
+            # Only a rival that explains the question as fully as the best one is a real choice.
+            if other.explained < max(CLARIFY_MIN_EXPLAINED, best.explained - 0.05):
+                continue
+            lines = self._cited_lines(other.intent)
+            if lines & best_lines:
+                continue
+            rivals.append(other)
+            best_lines |= lines
+            if len(rivals) == CLARIFY_MAX_CHOICES - 1:
+                break
+        return rivals
+
+    def _cited_lines(self, intent: str) -> set[tuple[str, int]]:
+        entry = self._entries[intent]
+        return {
+            (c.source, line)
+            for c in entry.citations
+            for line in range(c.first_line, c.last_line + 1)
+        }
+
+    def _item(self, intent: str) -> Item:
+        for indexed in self._indexed:
+            if indexed.item.id == intent:
+                return indexed.item
+        raise KeyError(intent)
+
+    def answer_intent(self, intent: str, question: str, *, confidence: float = 1.0) -> Reply:
+        """The answer of one entry (also used when someone picks a "did you mean" choice)."""
+        entry = self._entries[intent]
+        return Reply(
+            question=question,
+            kind=ReplyKind.ANSWER,
+            body=entry.answer,
+            intent=entry.id,
+            citations=entry.citations,
+            confidence=round(confidence, 4),
+        )
+
+    def _not_in_source(self, question: str, best: Candidate, item: Item | None) -> Reply:
+        if isinstance(item, Unstated):
+            missing = self.kb.message("core.not_in_source", missing=item.missing)
+            closest = [self._entries[i] for i in item.closest]
+            intent: str | None = item.id
+        else:
+            missing = self.kb.message("core.not_in_source_generic")
+            nearest = self._entries.get(best.intent)
+            closest = [nearest] if nearest is not None else []
+            intent = None
+        parts = [missing]
+        if closest:
+            parts.append(self.kb.message("core.closest_intro"))
+            parts += [entry.answer for entry in closest]
+        citations: list[Citation] = []
+        for entry in closest:
+            citations += [c for c in entry.citations if c not in citations]
+        return Reply(
+            question=question,
+            kind=ReplyKind.NOT_IN_SOURCE,
+            body=" ".join(parts),
+            intent=intent,
+            citations=tuple(citations),
+            suggestions=tuple(Suggestion(e.id, e.question) for e in closest),
+            confidence=round(best.score, 4),
+        )
+
+    def _clarify(self, question: str, choices: Sequence[Candidate]) -> Reply:
+        return Reply(
+            question=question,
+            kind=ReplyKind.CLARIFY,
+            body=self.kb.message("core.clarify"),
+            suggestions=tuple(Suggestion(c.intent, c.question) for c in choices),
+            confidence=round(choices[0].score, 4),
+        )
+
+    def _fallback(self, question: str, body: str) -> Reply:
+        examples = self.kb.example_questions
+        start = sum(map(ord, question)) % len(examples) if examples else 0
+        chosen = [examples[(start + offset) % len(examples)] for offset in range(3)]
+        return Reply(
+            question=question,
+            kind=ReplyKind.FALLBACK,
+            body=body,
+            suggestions=tuple(Suggestion(i, self._entries[i].question) for i in chosen),
+        )
+
+    def _safeguarding(self, question: str, *, self_concern: bool) -> Reply:
+        routes = self.kb.support_routes
+        if self_concern:
+            body = self.kb.message("core.refusal_support")
+            routes = tuple(sorted(routes, key=lambda r: "stop it now" not in r.name.lower()))
+        else:
+            body = self.kb.message("core.safeguarding")
+        return Reply(
+            question=question,
+            kind=ReplyKind.SAFEGUARDING,
+            body=body,
+            support_routes=routes,
+            confidence=1.0,
+        )
+
+    def _refusal(self, question: str) -> Reply:
+        support = [r for r in self.kb.support_routes if "stop it now" in r.name.lower()]
+        body = self.kb.message("core.refusal")
+        if support:
+            body = f"{body} {self.kb.message('core.refusal_support')}"
+        return Reply(
+            question=question,
+            kind=ReplyKind.REFUSAL,
+            body=body,
+            support_routes=tuple(support),
+            confidence=1.0,
+        )
+
+    def _smalltalk_reply(self, question: str, analysis: Analysis) -> Reply | None:
+        text = analysis.text
+        topic = self._smalltalk.get(text)
+        if topic is None and 0 < len(analysis.words) <= 3:
+            found = process.extractOne(
+                text, list(self._smalltalk), scorer=fuzz.ratio, score_cutoff=95
+            )
+            topic = self._smalltalk[found[0]] if found else None
+        if topic is None:
+            return None
+        suggestions: Iterable[str] = self.kb.example_questions[:3] if topic.id == "help" else ()
+        return Reply(
+            question=question,
+            kind=ReplyKind.SMALLTALK,
+            body=topic.reply,
+            intent=f"smalltalk.{topic.id}",
+            suggestions=tuple(Suggestion(i, self._entries[i].question) for i in suggestions),
+            confidence=1.0,
+        )
+
+    # --- measures -----------------------------------------------------------------------
+
+    def find_measure(self, text: str) -> Measure | None:
+        """The measure a short name refers to ("caid", "taskforce", "250k"), if any."""
+        key = " ".join(words(fold(text)))
+        if not key:
+            return None
+        if key in self._measure_names:
+            return self._measure_names[key]
+        stemmed = " ".join(stems(text))
+        for name, measure in self._measure_names.items():
+            if stemmed and stemmed == " ".join(stems(name)):
+                return measure
+        found = process.extractOne(
+            key, list(self._measure_names), scorer=fuzz.WRatio, score_cutoff=85
+        )
+        return self._measure_names[found[0]] if found else None
