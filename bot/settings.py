@@ -93,7 +93,9 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     return number
 
 
-def _url(env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+def _url(
+    env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]
+) -> str | None:
     value = _text(env, name) or default
     if value is None:
         return None

@@ -229,7 +229,9 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = {
+        str(key): value for key, value in loader.construct_mapping(node, deep=True).items()
+    }
     keys = [loader.construct_object(key_node) for key_node, _ in node.value]
     duplicates = {str(key) for key in keys if keys.count(key) > 1}
     if duplicates:
@@ -242,7 +244,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -266,7 +268,9 @@ class _Reader:
             problem = getattr(error, "problem", None) or str(error)
             raise KnowledgeError(f"{self.name}{where}: malformed YAML: {problem}") from None
 
-    def fail(self, problem: str, item: Mapping[str, Any] | None = None, what: str = "") -> KnowledgeError:
+    def fail(
+        self, problem: str, item: Mapping[str, Any] | None = None, what: str = ""
+    ) -> KnowledgeError:
         line = f" (line {item['__line__']})" if item is not None and "__line__" in item else ""
         label = f" {what}" if what else ""
         return KnowledgeError(f"{self.name}{label}{line}: {problem}")
@@ -309,12 +313,16 @@ class _Reader:
             raise self.fail(f"{key!r} must be a non-empty string", item, self.label(item))
         return " ".join(value.split())
 
-    def texts(self, item: Mapping[str, Any], key: str, *, required: bool = False) -> tuple[str, ...]:
+    def texts(
+        self, item: Mapping[str, Any], key: str, *, required: bool = False
+    ) -> tuple[str, ...]:
         value = item.get(key, [])
         # Plain numbers (2019, 250000) are read as words too.
         if isinstance(value, list):
-            value = [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
-                     for v in value]
+            value = [
+                str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for v in value
+            ]
         if not isinstance(value, list):
             raise self.fail(f"{key!r} must be a list of strings", item, self.label(item))
         for v in value:
@@ -365,7 +373,9 @@ class _Citer:
     def __init__(self, sources: Mapping[str, Source]) -> None:
         self.folded = {sid: _FoldedSource.of(source) for sid, source in sources.items()}
 
-    def cite(self, reader: _Reader, item: Mapping[str, Any], key: str = "cite") -> tuple[Citation, ...]:
+    def cite(
+        self, reader: _Reader, item: Mapping[str, Any], key: str = "cite"
+    ) -> tuple[Citation, ...]:
         what = reader.label(item)
         raw = item.get(key)
         if not isinstance(raw, list) or not raw:
@@ -375,7 +385,9 @@ class _Citer:
             if isinstance(quote_item, str):
                 quote, source_id = quote_item, None
             elif isinstance(quote_item, dict):
-                reader.check_keys({**quote_item, "id": item.get("id")}, ("quote", "id"), ("source",))
+                reader.check_keys(
+                    {**quote_item, "id": item.get("id")}, ("quote", "id"), ("source",)
+                )
                 quote, source_id = quote_item["quote"], quote_item.get("source")
             else:
                 raise reader.fail(f"each {key!r} item must be a quote", item, what)
@@ -640,19 +652,43 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     )
 
 
-def uncited_lines(kb: KnowledgeBase) -> dict[str, list[int]]:
-    """Per source, the non-blank lines that no entry or measure cites."""
-    cited: dict[str, set[int]] = {sid: set() for sid in kb.sources}
+def uncited_sentences(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, str]]]:
+    """Per source, the sentences (and list items) that no entry or measure quotes any part of.
+
+    Each is given as (first line, last line, text).
+    """
     citations = [c for e in kb.entries for c in e.citations]
     citations += [c for m in kb.measures for c in m.citations]
-    for citation in citations:
-        cited[citation.source].update(range(citation.first_line, citation.last_line + 1))
-    result: dict[str, list[int]] = {}
+    result: dict[str, list[tuple[int, int, str]]] = {}
     for sid, source in kb.sources.items():
-        lines = source.text.splitlines()
-        result[sid] = [
-            number
-            for number, line in enumerate(lines, start=1)
-            if line.strip() and number not in cited[sid]
-        ]
+        text = source.text
+        covered = [False] * len(text)
+        for citation in (c for c in citations if c.source == sid):
+            start = text.find(citation.quote)
+            while start >= 0:
+                covered[start : start + len(citation.quote)] = [True] * len(citation.quote)
+                start = text.find(citation.quote, start + 1)
+        missing: list[tuple[int, int, str]] = []
+        for piece in _sentence_spans(text):
+            start, end = piece
+            if text[start:end].strip() and not any(covered[start:end]):
+                first = text.count("\n", 0, start) + 1
+                last = text.count("\n", 0, end - 1) + 1
+                missing.append((first, last, " ".join(text[start:end].split())))
+        result[sid] = missing
     return result
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences end at '.', ':' or '!' / '?' before white space; list items start with '- '."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for index, char in enumerate(text):
+        at_end = index + 1 == len(text) or text[index + 1].isspace()
+        new_item = char == "\n" and text.startswith("- ", index + 1)
+        if (char in ".:!?" and at_end) or new_item:
+            spans.append((start, index + 1))
+            start = index + 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans

@@ -79,8 +79,7 @@ def fold(text: str) -> str:
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = _THOUSANDS.sub("", text)
-    text = _MULTIPLIER.sub(_expand_multiplier, text)
-    return text
+    return _MULTIPLIER.sub(_expand_multiplier, text)
 
 
 def _expand_multiplier(match: re.Match[str]) -> str:

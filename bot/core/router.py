@@ -127,8 +127,8 @@ class Router:
         self._subjects = frozenset(f"@{name}" for name in lexicon.subjects)
         self.safety = SafetyCheck(kb.safety)
         self._entries = {entry.id: entry for entry in kb.entries}
-        self._indexed: list[_Indexed] = []
-        self._indexed = [self._index(item) for item in (*kb.entries, *kb.unstated)]
+        items: list[Item] = [*kb.entries, *kb.unstated]
+        self._indexed = [self._index(item) for item in items]
         self._postings: dict[str, list[int]] = defaultdict(list)
         document_frequency: dict[str, int] = defaultdict(int)
         for position, indexed in enumerate(self._indexed):

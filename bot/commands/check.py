@@ -1,0 +1,40 @@
+"""``python -m bot check``: validate the knowledge base and report what it covers."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.commands._core import add_knowledge_option
+from bot.core.knowledge import load_knowledge, uncited_sentences
+from bot.settings import Settings
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_knowledge_option(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    directory = args.knowledge or Settings.from_env().knowledge_dir
+    kb = load_knowledge(directory)
+    alternates = sum(len(e.alternates) for e in kb.entries)
+    alternates += sum(len(u.alternates) for u in kb.unstated)
+    print(f"knowledge: {directory}")
+    print(f"sources: {len(kb.sources)}")
+    for source in kb.sources.values():
+        print(f"  {source.id}: {source.title} ({source.line_count} lines, {source.licence})")
+    print(
+        f"entries: {len(kb.entries)} answers, {len(kb.unstated)} unstated, {alternates} alternates"
+    )
+    print(f"measures: {len(kb.measures)}")
+    print(f"support routes: {len(kb.support_routes)}")
+    print(f"small talk topics: {len(kb.smalltalk)}")
+    uncovered = uncited_sentences(kb)
+    total = sum(len(sentences) for sentences in uncovered.values())
+    if total == 0:
+        print("coverage: every sentence of every source is cited")
+        return 0
+    print(f"coverage: {total} sentence(s) cited by no entry")
+    for source_id, sentences in uncovered.items():
+        for first, last, text in sentences:
+            print(f"  {source_id} lines {first}-{last}: {text}")
+    return 1

@@ -1,0 +1,44 @@
+"""``python -m bot eval FILE``: score the router on a question file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.cli import UsageError
+from bot.commands._core import add_knowledge_option, load_router
+from bot.core.evaluation import EvalFileError, evaluate, load_items
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="questions in the dev-questions.yaml format")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_knowledge_option(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        items = load_items(args.file)
+    except EvalFileError as error:
+        raise UsageError(str(error)) from None
+    _, router = load_router(args)
+    report = evaluate(router, items)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    for miss in report.misses:
+        got = miss.reply.kind.value + (f" ({miss.reply.intent})" if miss.reply.intent else "")
+        lines = ",".join(f"{c.first_line}-{c.last_line}" for c in miss.reply.citations)
+        wanted = "/".join(sorted(miss.item.expect))
+        print(
+            f"MISS [{miss.item.category}] {miss.item.question!r}: expected {wanted}, got {got}"
+            + (f" lines {lines}" if lines else "")
+        )
+    print()
+    for category, (right, total) in report.by_category().items():
+        print(f"{category:<14} {right:>4}/{total:<4} {100 * right / total:6.1f} %")
+    correct = sum(r.correct for r in report.results)
+    print(f"false answers: {100 * report.false_answer_rate:.1f} % of questions that had no answer")
+    print(f"overall: {correct}/{len(report.results)} = {100 * report.accuracy:.1f} %")
+    return 0

@@ -1,0 +1,111 @@
+"""Renderers: a :class:`Reply` as Slack mrkdwn or as plain terminal text.
+
+Block Kit lives in the Slack layer; these two are the text forms (the JSON ``text`` field,
+Slack's fallback text, and the command line). Only wording from ``knowledge/`` is used, and
+everything inserted into mrkdwn is escaped, so nothing can ping a channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.knowledge import KnowledgeBase
+from bot.core.reply import Citation, Reply, ReplyKind
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as markup (mentions, broadcasts, links)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def passage(citation: Citation) -> str:
+    """A quoted passage on one line: the source's words, its line breaks as spaces."""
+    return " ".join(citation.quote.split())
+
+
+def source_line(kb: KnowledgeBase, citation: Citation) -> str:
+    if citation.first_line == citation.last_line:
+        return kb.message(
+            "core.source_line_single", title=citation.title, first=citation.first_line
+        )
+    return kb.message(
+        "core.source_line",
+        title=citation.title,
+        first=citation.first_line,
+        last=citation.last_line,
+    )
+
+
+def _lines(
+    kb: KnowledgeBase,
+    reply: Reply,
+    *,
+    escape: Callable[[str], str],
+    bold: Callable[[str], str],
+    quote: Callable[[str], str],
+    italic: Callable[[str], str],
+    bullet: str,
+) -> list[str]:
+    lines = [escape(reply.body)]
+    if reply.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL):
+        for route in reply.support_routes:
+            contacts = " · ".join(escape(p) for p in (route.phone, route.url) if p)
+            lines.append(
+                f"{bullet}{bold(escape(route.name))} ({escape(route.region)}): "
+                f"{escape(route.description)} {contacts}"
+            )
+        return lines
+    if reply.kind is ReplyKind.CLARIFY:
+        lines += [f"{bullet}{escape(s.question)}" for s in reply.suggestions]
+        lines.append(f"{bullet}{escape(kb.message('core.none_of_these'))}")
+        return lines
+    if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SMALLTALK):
+        lines += [f"{bullet}{escape(s.question)}" for s in reply.suggestions]
+        return lines
+    for citation in reply.citations:
+        lines.append(quote(escape(passage(citation))))
+        lines.append(italic(escape(source_line(kb, citation))))
+    return lines
+
+
+def render_mrkdwn(kb: KnowledgeBase, reply: Reply) -> str:
+    """The reply as Slack mrkdwn (the JSON ``text`` field and Slack's fallback text)."""
+    return "\n".join(
+        _lines(
+            kb,
+            reply,
+            escape=escape_mrkdwn,
+            bold=lambda s: f"*{s}*",
+            quote=lambda s: f"> {s}",
+            italic=lambda s: f"_{s}_",
+            bullet="• ",
+        )
+    )
+
+
+def render_terminal(kb: KnowledgeBase, reply: Reply) -> str:
+    """The reply as plain text for a terminal."""
+    return "\n".join(
+        _lines(
+            kb,
+            reply,
+            escape=lambda s: s,
+            bold=lambda s: s,
+            quote=lambda s: f"  “{s}”",
+            italic=lambda s: f"    — {s}",
+            bullet="  • ",
+        )
+    )
+
+
+def reply_json(kb: KnowledgeBase, reply: Reply) -> dict[str, object]:
+    """The machine interface's JSON object for a reply."""
+    return {
+        "question": reply.question,
+        "kind": reply.kind.value,
+        "intent": reply.intent,
+        "text": render_mrkdwn(kb, reply),
+        "citations": [c.to_json() for c in reply.citations],
+        "confidence": reply.confidence,
+        "suggestions": [s.to_json() for s in reply.suggestions],
+    }
