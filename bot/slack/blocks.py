@@ -1,0 +1,501 @@
+"""Block Kit messages and views, built from replies and knowledge with ``slack_sdk.models``.
+
+Pure functions: nothing here talks to Slack. Every text a user could have typed, and every
+text from the knowledge files, is escaped with :func:`bot.core.render.escape_mrkdwn`, so a
+typed ``<!channel>`` stays text. Every message keeps within Slack's limits (at most 50
+blocks, 3,000 characters a section, 75 a button label, 2,000 a button value): long passages
+are cut with an ellipsis rather than rejected by Slack.
+
+Buttons carry what their click needs in their value (:class:`ReplyRef`): the reply's id for
+votes and choices, who asked, where, and the question, so that any replica can act on a
+click without shared state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.core.knowledge import KnowledgeBase, Measure
+from bot.core.render import escape_mrkdwn
+from bot.core.reply import Citation, Reply, ReplyKind, SupportRoute
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_CONTEXT_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_FALLBACK_TEXT = 3000
+MAX_VALUE_QUESTION = 1000
+ELLIPSIS = "…"
+
+# Block and action ids the listeners match on.
+FEEDBACK_BLOCK = "feedback"
+SHARE_BLOCK = "share"
+CLARIFY_BLOCK = "clarify"
+ACTION_VOTE_UP = "feedback_up"
+ACTION_VOTE_DOWN = "feedback_down"
+ACTION_CLARIFY_PREFIX = "clarify_choose_"
+ACTION_CLARIFY_NONE = "clarify_none"
+ACTION_SHARE = "share_reply"
+ACTION_MEASURE_MORE = "measure_more"
+
+_FEEDBACK_KINDS = (ReplyKind.ANSWER, ReplyKind.NOT_IN_SOURCE)
+_EXAMPLE_KINDS = (ReplyKind.FALLBACK, ReplyKind.SMALLTALK)
+
+
+class Origin(StrEnum):
+    """Where a reply was asked for; it decides privacy and how the message is updated."""
+
+    CHANNEL = "channel"  # a mention in a channel, or a message shared into one
+    IM = "im"  # a direct message
+    COMMAND = "command"  # /ask: an ephemeral reply only the asker sees
+
+    @classmethod
+    def of_channel(cls, channel_id: str) -> Origin:
+        return cls.IM if channel_id.startswith("D") else cls.CHANNEL
+
+
+# --- fitting text into Slack's limits ---------------------------------------------------------
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+def escaped(text: str, limit: int) -> str:
+    """``text`` escaped for mrkdwn and cut to ``limit`` without splitting an entity."""
+    safe = escape_mrkdwn(text)
+    if len(safe) <= limit:
+        return safe
+    head = safe[: limit - len(ELLIPSIS)]
+    ampersand = head.rfind("&", max(0, len(head) - 5))
+    if ampersand >= 0 and ";" not in head[ampersand:]:
+        head = head[:ampersand]
+    return head.rstrip() + ELLIPSIS
+
+
+def block_quote(text: str, limit: int = MAX_SECTION_TEXT) -> str:
+    """Escaped ``text`` as an mrkdwn block quote (every line marked), within ``limit``."""
+    lines = [line.strip() for line in escape_mrkdwn(text).splitlines() if line.strip()]
+    quoted = "\n".join(f"> {line}" for line in lines) or "> "
+    if len(quoted) <= limit:
+        return quoted
+    head = quoted[: limit - len(ELLIPSIS)]
+    ampersand = head.rfind("&", max(0, len(head) - 5))
+    if ampersand >= 0 and ";" not in head[ampersand:]:
+        head = head[:ampersand]
+    return head.rstrip() + ELLIPSIS
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=cut(label, MAX_BUTTON_TEXT), emoji=True),
+        action_id=action_id,
+        value=value,
+        style=style,
+    )
+
+
+# --- what buttons carry -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRef:
+    """A reply as its buttons carry it (JSON in the button value, at most 2,000 characters).
+
+    ``intent`` is set when the reply answered an entry chosen from a clarify question, so the
+    reply can be rebuilt exactly; ``choice`` is the entry a clarify button stands for;
+    ``voters`` lists who voted on a message in a shared conversation.
+    """
+
+    reply_id: str
+    asker: str
+    origin: Origin
+    question: str
+    intent: str | None = None
+    choice: str | None = None
+    voters: tuple[str, ...] = field(default=())
+
+    def encode(self) -> str:
+        fields: dict[str, Any] = {
+            "r": self.reply_id,
+            "u": self.asker,
+            "o": self.origin.value,
+            "q": cut(self.question, MAX_VALUE_QUESTION),
+        }
+        if self.intent is not None:
+            fields["i"] = self.intent
+        if self.choice is not None:
+            fields["c"] = self.choice
+        if self.voters:
+            fields["v"] = list(self.voters)
+        value = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        while len(value) > MAX_BUTTON_VALUE:
+            # JSON escaping made it too long: shorten the question until it fits.
+            fields["q"] = cut(
+                fields["q"], max(1, len(fields["q"]) - (len(value) - MAX_BUTTON_VALUE))
+            )
+            value = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return value
+
+    @classmethod
+    def decode(cls, value: object) -> ReplyRef | None:
+        """The reference in a button value, or None when it is not one of ours."""
+        if not isinstance(value, str):
+            return None
+        try:
+            fields = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(fields, dict):
+            return None
+        texts = [fields.get(key) for key in ("r", "u", "o", "q")]
+        if not all(isinstance(text, str) for text in texts):
+            return None
+        origin = fields["o"]
+        if origin not in {o.value for o in Origin}:
+            return None
+        intent = fields.get("i")
+        choice = fields.get("c")
+        voters = fields.get("v", [])
+        if not (intent is None or isinstance(intent, str)):
+            return None
+        if not (choice is None or isinstance(choice, str)):
+            return None
+        if not (isinstance(voters, list) and all(isinstance(v, str) for v in voters)):
+            return None
+        return cls(
+            reply_id=fields["r"],
+            asker=fields["u"],
+            origin=Origin(origin),
+            question=fields["q"],
+            intent=intent,
+            choice=choice,
+            voters=tuple(voters),
+        )
+
+    def with_voter(self, user_id: str) -> ReplyRef:
+        """This reference with ``user_id`` among the voters (unchanged if it would not fit)."""
+        if user_id in self.voters:
+            return self
+        added = replace(self, voters=(*self.voters, user_id))
+        return added if len(added.encode()) < MAX_BUTTON_VALUE else self
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """A message: fallback text (notifications, screen readers) and its blocks."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        return [block.to_dict() for block in self.blocks]
+
+    def to_api(self) -> dict[str, Any]:
+        """Arguments for chat.postMessage, chat.postEphemeral and response_url posts."""
+        return {
+            "text": self.text,
+            "blocks": self.block_dicts(),
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+
+
+class FeedbackState(StrEnum):
+    OPEN = "open"  # 👍 / 👎 buttons
+    CLOSED = "closed"  # the asker voted: a thank-you line instead of buttons
+
+
+def reply_message(
+    reply: Reply,
+    kb: KnowledgeBase,
+    *,
+    ref: ReplyRef,
+    restate: bool = False,
+    shared_by: str | None = None,
+    share_button: bool = False,
+    feedback: FeedbackState = FeedbackState.OPEN,
+) -> SlackMessage:
+    """The Slack message for a reply.
+
+    ``restate`` repeats the question first (a slash command's asker can't see their command);
+    ``shared_by`` names who shared it into a channel; ``share_button`` offers "Share in
+    channel" (never on a private reply).
+    """
+    head: list[Block] = []
+    if shared_by is not None:
+        line = kb.message("slack.shared_by").replace("{user}", f"<@{shared_by}>")
+        head.append(_context(_fill(line, "question", reply.question)))
+    elif restate:
+        head.append(_context(_fill(kb.message("slack.you_asked"), "question", reply.question)))
+    head.append(_section(escaped(reply.body, MAX_SECTION_TEXT)))
+    if reply.support_routes:
+        head.append(_section(_support_text(reply.support_routes)))
+    if reply.kind in _EXAMPLE_KINDS and reply.suggestions:
+        head.append(_section(_bullets(s.question for s in reply.suggestions)))
+
+    tail: list[Block] = []
+    if reply.kind is ReplyKind.CLARIFY and reply.suggestions:
+        tail.append(_clarify_actions(reply, kb, ref))
+    if reply.kind in _FEEDBACK_KINDS and not reply.is_private:
+        tail.append(feedback_block(kb, ref, feedback))
+    if share_button and not reply.is_private:
+        value = ref.encode()
+        label = kb.message("slack.share_button")
+        tail.append(
+            ActionsBlock(block_id=SHARE_BLOCK, elements=[_button(label, ACTION_SHARE, value)])
+        )
+
+    blocks = head + citation_blocks(reply.citations, kb, MAX_BLOCKS - len(head) - len(tail)) + tail
+    return SlackMessage(text=escaped(reply.body, MAX_FALLBACK_TEXT), blocks=tuple(blocks))
+
+
+def _fill(template: str, placeholder: str, user_text: str, limit: int = MAX_CONTEXT_TEXT) -> str:
+    """Put text a user typed, escaped, into a template, keeping the whole within ``limit``."""
+    marker = "{" + placeholder + "}"
+    room = max(len(ELLIPSIS), limit - len(template.replace(marker, "")))
+    return template.replace(marker, escaped(" ".join(user_text.split()), room))
+
+
+def citation_blocks(citations: Sequence[Citation], kb: KnowledgeBase, budget: int) -> list[Block]:
+    """Each citation as a source line and its quoted passage, within ``budget`` blocks.
+
+    When not all fit, as many as fit are shown and a last line says how many were left out.
+    """
+    if 2 * len(citations) <= budget:
+        shown = list(citations)
+    else:
+        shown = list(citations[: max(0, (budget - 1) // 2)])
+    blocks: list[Block] = []
+    for citation in shown:
+        blocks.append(_context(source_line(citation, kb)))
+        blocks.append(_section(block_quote(citation.quote)))
+    if len(shown) < len(citations) and budget > len(blocks):
+        blocks.append(
+            _context(kb.message("slack.more_passages", count=len(citations) - len(shown)))
+        )
+    return blocks
+
+
+def source_line(citation: Citation, kb: KnowledgeBase) -> str:
+    title = escape_mrkdwn(citation.title)
+    if citation.first_line == citation.last_line:
+        line = kb.message("core.source_line_single", title=title, first=citation.first_line)
+    else:
+        line = kb.message(
+            "core.source_line", title=title, first=citation.first_line, last=citation.last_line
+        )
+    return cut(line, MAX_CONTEXT_TEXT)
+
+
+def _support_text(routes: Iterable[SupportRoute]) -> str:
+    lines: list[str] = []
+    for route in routes:
+        name = escape_mrkdwn(route.name)
+        if route.url and not any(c in route.url for c in "<>| "):
+            name = f"<{route.url}|{name}>"
+        line = f"• *{name}* ({escape_mrkdwn(route.region)}): {escape_mrkdwn(route.description)}"
+        if route.phone:
+            line += f" {escape_mrkdwn(route.phone)}"
+        lines.append(line)
+    return cut("\n".join(lines), MAX_SECTION_TEXT)
+
+
+def _bullets(items: Iterable[str]) -> str:
+    return cut("\n".join(f"• {escape_mrkdwn(item)}" for item in items), MAX_SECTION_TEXT)
+
+
+def _clarify_actions(reply: Reply, kb: KnowledgeBase, ref: ReplyRef) -> ActionsBlock:
+    buttons = [
+        _button(s.question, f"{ACTION_CLARIFY_PREFIX}{n}", replace(ref, choice=s.intent).encode())
+        for n, s in enumerate(reply.suggestions[:24])
+    ]
+    none_label = kb.message("core.none_of_these")
+    buttons.append(_button(none_label, ACTION_CLARIFY_NONE, ref.encode()))
+    return ActionsBlock(block_id=CLARIFY_BLOCK, elements=buttons)
+
+
+def feedback_block(kb: KnowledgeBase, ref: ReplyRef, state: FeedbackState) -> Block:
+    if state is FeedbackState.CLOSED:
+        return ContextBlock(
+            block_id=FEEDBACK_BLOCK,
+            elements=[MarkdownTextObject(text=kb.message("slack.feedback_thanks"))],
+        )
+    value = ref.encode()
+    return ActionsBlock(
+        block_id=FEEDBACK_BLOCK,
+        elements=[
+            _button(kb.message("slack.feedback_up"), ACTION_VOTE_UP, value),
+            _button(kb.message("slack.feedback_down"), ACTION_VOTE_DOWN, value),
+        ],
+    )
+
+
+def with_feedback_closed(
+    blocks: Sequence[dict[str, Any]], kb: KnowledgeBase
+) -> list[dict[str, Any]]:
+    """A posted message's blocks with its feedback buttons replaced by a thank-you line."""
+    closed = ContextBlock(
+        block_id=FEEDBACK_BLOCK,
+        elements=[MarkdownTextObject(text=kb.message("slack.feedback_thanks"))],
+    ).to_dict()
+    return [closed if block.get("block_id") == FEEDBACK_BLOCK else block for block in blocks]
+
+
+def with_voter(blocks: Sequence[dict[str, Any]], voter: str) -> list[dict[str, Any]]:
+    """A posted message's blocks with ``voter`` recorded in its feedback buttons' values."""
+    updated: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("block_id") == FEEDBACK_BLOCK and isinstance(block.get("elements"), list):
+            elements = []
+            for element in block["elements"]:
+                ref = ReplyRef.decode(element.get("value")) if isinstance(element, dict) else None
+                if ref is not None:
+                    element = {**element, "value": ref.with_voter(voter).encode()}
+                elements.append(element)
+            block = {**block, "elements": elements}
+        updated.append(block)
+    return updated
+
+
+def plain_message(text: str) -> SlackMessage:
+    """A one-section message of the bot's own wording (escaped all the same)."""
+    safe = escaped(text, MAX_SECTION_TEXT)
+    return SlackMessage(text=safe, blocks=(_section(safe),))
+
+
+def clarify_declined_message(kb: KnowledgeBase, question: str) -> SlackMessage:
+    """What replaces a clarify question when the asker picks "None of these"."""
+    blocks: list[Block] = [
+        _context(_fill(kb.message("slack.you_asked"), "question", question)),
+        _section(escaped(kb.message("slack.clarify_declined"), MAX_SECTION_TEXT)),
+        _section(_bullets(kb.example_questions[:3])),
+    ]
+    return SlackMessage(
+        text=escaped(kb.message("slack.clarify_declined"), MAX_FALLBACK_TEXT), blocks=tuple(blocks)
+    )
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+
+def measures_message(kb: KnowledgeBase, *, unmatched: str | None = None) -> SlackMessage:
+    """The package of measures, each with its one-line summary and a "More" button.
+
+    ``unmatched`` is a name the asker looked for that matched nothing; the list says so.
+    """
+    intro = escaped(kb.message("slack.measures_intro"), MAX_SECTION_TEXT // 2)
+    if unmatched is not None:
+        notice = kb.message("slack.measures_no_match")
+        room = MAX_SECTION_TEXT - len(intro) - 1
+        intro = _fill(notice, "name", unmatched, room) + "\n" + intro
+    blocks: list[Block] = [_section(intro)]
+    more = kb.message("slack.measures_more_button")
+    room = MAX_BLOCKS - len(blocks)
+    shown = kb.measures if len(kb.measures) <= room else kb.measures[: room - 1]
+    for measure in shown:
+        text = escaped(f"{measure.name}\n{measure.summary}", MAX_SECTION_TEXT)
+        name, _, summary = text.partition("\n")
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{name}*\n{summary}"),
+                accessory=_button(more, ACTION_MEASURE_MORE, measure.id),
+            )
+        )
+    if len(shown) < len(kb.measures):
+        blocks.append(
+            _context(kb.message("slack.more_measures", count=len(kb.measures) - len(shown)))
+        )
+    return SlackMessage(
+        text=cut(kb.message("slack.measures_intro"), MAX_FALLBACK_TEXT), blocks=tuple(blocks)
+    )
+
+
+def measure_message(measure: Measure, kb: KnowledgeBase) -> SlackMessage:
+    """One measure: its name, summary and cited passages."""
+    text = escaped(f"{measure.name}\n{measure.summary}", MAX_SECTION_TEXT)
+    name, _, summary = text.partition("\n")
+    head: list[Block] = [_section(f"*{name}*\n{summary}")]
+    blocks = head + citation_blocks(measure.citations, kb, MAX_BLOCKS - len(head))
+    return SlackMessage(text=escaped(measure.name, MAX_FALLBACK_TEXT), blocks=tuple(blocks))
+
+
+# --- App Home ---------------------------------------------------------------------------------
+
+
+def home_view(kb: KnowledgeBase) -> dict[str, Any]:
+    """The App Home tab: what the bot is and draws on, the measures, examples, reporting."""
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(text=cut(kb.message("slack.home_title"), MAX_HEADER_TEXT))
+        ),
+        _section(escaped(kb.message("slack.home_intro"), MAX_SECTION_TEXT)),
+        _section(f"*{escape_mrkdwn(kb.message('slack.home_sources'))}*"),
+    ]
+    blocks.append(
+        _section(
+            cut(
+                "\n".join(
+                    f"• {escape_mrkdwn(s.title)} ({escape_mrkdwn(s.publisher)}, "
+                    f"{escape_mrkdwn(s.licence)})"
+                    for s in kb.sources.values()
+                ),
+                MAX_SECTION_TEXT,
+            )
+        )
+    )
+    blocks.append(DividerBlock())
+    blocks.append(_section(f"*{escape_mrkdwn(kb.message('slack.home_measures'))}*"))
+    blocks.append(
+        _section(
+            cut(
+                "\n".join(
+                    f"• *{escape_mrkdwn(m.name)}*: {escape_mrkdwn(m.summary)}" for m in kb.measures
+                ),
+                MAX_SECTION_TEXT,
+            )
+        )
+    )
+    blocks.append(DividerBlock())
+    blocks.append(_section(f"*{escape_mrkdwn(kb.message('slack.home_examples'))}*"))
+    blocks.append(_section(_bullets(kb.example_questions)))
+    blocks.append(_context(escaped(kb.message("slack.home_how_to_ask"), MAX_CONTEXT_TEXT)))
+    blocks.append(DividerBlock())
+    blocks.append(_section(f"*{escape_mrkdwn(kb.message('slack.home_report'))}*"))
+    blocks.append(_section(escaped(kb.message("slack.home_report_intro"), MAX_SECTION_TEXT)))
+    if kb.support_routes:
+        blocks.append(_section(_support_text(kb.support_routes)))
+    blocks.append(_context(escaped(kb.message("slack.home_privacy"), MAX_CONTEXT_TEXT)))
+    return {"type": "home", "blocks": [block.to_dict() for block in blocks[:MAX_BLOCKS]]}

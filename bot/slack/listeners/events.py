@@ -1,0 +1,129 @@
+"""Mentions in channels and direct messages: route the question and reply in the thread.
+
+Bolt acknowledges events before these run. A message is answered once however often it
+arrives: Slack's retries share an ``event_id``, and a message that is both an
+``app_mention`` and a ``message`` shares its channel and ``ts``; both are claimed through
+the deduplicator. The bot ignores its own messages, other bots', and edits or deletions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks import Origin, ReplyRef, reply_message
+from bot.slack.services import SlackServices, new_reply_id, services_of
+
+log = logging.getLogger(__name__)
+
+# Message subtypes that are someone asking something; edits, deletions, joins and bot
+# messages are not.
+_ANSWERED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
+def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """The text with the bot's own mention (``<@U123>`` or ``<@U123|name>``) removed."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    return " ".join(text.split())
+
+
+def is_ignored(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """True for events the bot must not answer: bots (itself included), edits, deletions."""
+    if event.get("bot_id") or event.get("bot_profile") or event.get("hidden"):
+        return True
+    if event.get("subtype") not in _ANSWERED_SUBTYPES:
+        return True
+    user = event.get("user")
+    if not isinstance(user, str) or not user or user == bot_user_id:
+        return True
+    return not (isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str))
+
+
+async def claim_delivery(
+    services: SlackServices, body: dict[str, Any], event: dict[str, Any]
+) -> bool:
+    """True for the first delivery of this event and of the message it carries."""
+    dedupe = services.deduplicator
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and not await dedupe.claim(f"event:{event_id}"):
+        return False
+    team = body.get("team_id") or ""
+    return await dedupe.claim(f"message:{team}:{event['channel']}:{event['ts']}")
+
+
+async def answer_message(
+    services: SlackServices,
+    client: AsyncWebClient,
+    *,
+    team_id: str | None,
+    channel: str,
+    user: str,
+    thread_ts: str | None,
+    question: str,
+) -> None:
+    """Reply to a question asked in a conversation; private replies go only to the asker."""
+    started = time.perf_counter()
+    router = services.router
+    reply = router.reply(question)
+    origin = Origin.of_channel(channel)
+    ref = ReplyRef(reply_id=new_reply_id(), asker=user, origin=origin, question=question)
+    message = reply_message(reply, router.kb, ref=ref).to_api()
+    if reply.is_private and origin is not Origin.IM:
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
+    else:
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+    services.record(
+        reply, reply_id=ref.reply_id, origin=origin, team_id=team_id, user_id=user, started=started
+    )
+
+
+async def handle_app_mention(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    services = services_of(context)
+    async with services.work.track():
+        if is_ignored(event, context.bot_user_id):
+            return
+        if not await claim_delivery(services, body, event):
+            return
+        await answer_message(
+            services,
+            client,
+            team_id=context.team_id,
+            channel=event["channel"],
+            user=event["user"],
+            thread_ts=event.get("thread_ts") or event["ts"],
+            question=strip_mention(str(event.get("text") or ""), context.bot_user_id),
+        )
+
+
+async def handle_message(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    services = services_of(context)
+    async with services.work.track():
+        if event.get("channel_type") != "im" or is_ignored(event, context.bot_user_id):
+            return
+        if not await claim_delivery(services, body, event):
+            return
+        await answer_message(
+            services,
+            client,
+            team_id=context.team_id,
+            channel=event["channel"],
+            user=event["user"],
+            thread_ts=event.get("thread_ts"),
+            question=strip_mention(str(event.get("text") or ""), context.bot_user_id),
+        )
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_mention")(handle_app_mention)
+    app.event("message")(handle_message)

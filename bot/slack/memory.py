@@ -1,0 +1,90 @@
+"""In-process implementations of the Slack layer's ports (:mod:`bot.ports`).
+
+They serve tests, development and a single-process deployment. The storage layer provides a
+durable :class:`~bot.ports.ReplyStore` and the deployment layer a shared
+:class:`~bot.ports.EventDeduplicator`; the Slack layer cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from bot.ports import ReplyRecord, Vote, VoteOutcome
+
+MIN_DEDUPE_TTL_SECONDS = 900.0
+
+
+class InMemoryReplyStore:
+    """Replies, votes and choices in dictionaries, bounded to the most recent replies."""
+
+    def __init__(self, *, max_replies: int = 50_000) -> None:
+        self._max_replies = max_replies
+        self.replies: OrderedDict[str, ReplyRecord] = OrderedDict()
+        # reply id -> user id -> vote / chosen intent
+        self.votes: dict[str, dict[str, Vote]] = {}
+        self.choices: dict[str, dict[str, str | None]] = {}
+
+    async def record_reply(self, record: ReplyRecord) -> None:
+        self.replies[record.reply_id] = record
+        while len(self.replies) > self._max_replies:
+            old_id, _ = self.replies.popitem(last=False)
+            self.votes.pop(old_id, None)
+            self.choices.pop(old_id, None)
+
+    async def record_vote(self, *, reply_id: str, user_id: str, vote: Vote) -> VoteOutcome:
+        if reply_id not in self.replies:
+            return VoteOutcome.UNKNOWN_REPLY
+        votes = self.votes.setdefault(reply_id, {})
+        previous = votes.get(user_id)
+        votes[user_id] = Vote(vote)
+        if previous is None:
+            return VoteOutcome.RECORDED
+        return VoteOutcome.UNCHANGED if previous == vote else VoteOutcome.CHANGED
+
+    async def record_choice(
+        self, *, reply_id: str, user_id: str, chosen_intent: str | None
+    ) -> bool:
+        if reply_id not in self.replies:
+            return False
+        self.choices.setdefault(reply_id, {})[user_id] = chosen_intent
+        return True
+
+
+class TTLEventDeduplicator:
+    """Remembers claimed keys for ``ttl_seconds`` (at least 15 minutes, Slack's retry window).
+
+    Keys expire in the order they were claimed, so expiry is a walk from the oldest end.
+    Single-threaded by design: it is only used from the event loop.
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float = MIN_DEDUPE_TTL_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ttl_seconds < MIN_DEDUPE_TTL_SECONDS:
+            raise ValueError(f"ttl_seconds must be at least {MIN_DEDUPE_TTL_SECONDS:.0f}")
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._expiry: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    async def claim(self, key: str) -> bool:
+        now = self._clock()
+        self._forget_expired(now)
+        if key in self._expiry:
+            return False
+        self._expiry[key] = now + self.ttl_seconds
+        return True
+
+    def _forget_expired(self, now: float) -> None:
+        while self._expiry:
+            oldest_key, expires_at = next(iter(self._expiry.items()))
+            if expires_at > now:
+                return
+            del self._expiry[oldest_key]

@@ -1,0 +1,119 @@
+"""What the Slack listeners work with, reached through Bolt's request context.
+
+:class:`SlackServices` holds the router (swappable while serving, for knowledge reloads),
+the reply store, the event deduplicator, the ``response_url`` poster and the tracker of work
+done after the ack. :func:`services_of` fetches it in a listener.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.core.knowledge import KnowledgeBase
+from bot.core.reply import Reply
+from bot.core.router import Router
+from bot.ports import EventDeduplicator, ReplyRecord, ReplyStore
+from bot.slack.blocks import Origin, SlackMessage
+from bot.slack.work import InFlightWork
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "hackathon_bot_services"
+
+
+class ResponseUrlError(Exception):
+    """Slack did not accept a post to a ``response_url``."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"response_url post failed with HTTP {status}")
+        self.status = status
+
+
+class ResponseUrlPoster:
+    """Posts to the ``response_url`` of a command or a click, with the Web API's retries."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, retry_handlers: list[AsyncRetryHandler]
+    ) -> None:
+        self._session = session
+        self._retry_handlers = retry_handlers
+
+    async def post(self, url: str, payload: dict[str, Any]) -> None:
+        client = AsyncWebhookClient(
+            url, session=self._session, retry_handlers=list(self._retry_handlers)
+        )
+        response = await client.send_dict(payload)
+        if response.status_code != 200:
+            raise ResponseUrlError(response.status_code)
+
+    async def ephemeral(self, url: str, message: SlackMessage) -> None:
+        """A new message only the clicking or commanding user sees."""
+        await self.post(
+            url, {"response_type": "ephemeral", "replace_original": False, **message.to_api()}
+        )
+
+    async def replace(self, url: str, message: SlackMessage) -> None:
+        """Replace the message the click came from (works for ephemeral messages too)."""
+        await self.post(url, {"replace_original": True, **message.to_api()})
+
+
+@dataclass(slots=True)
+class SlackServices:
+    """What the listeners use. ``router`` may be swapped while serving (knowledge reload)."""
+
+    router: Router
+    reply_store: ReplyStore
+    deduplicator: EventDeduplicator
+    responses: ResponseUrlPoster
+    work: InFlightWork = field(default_factory=InFlightWork)
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        return self.router.kb
+
+    def record(
+        self,
+        reply: Reply,
+        *,
+        reply_id: str,
+        origin: Origin,
+        team_id: str | None,
+        user_id: str | None,
+        started: float,
+    ) -> None:
+        """Record a reply that was sent, in the background: the reply never waits for it."""
+        record = ReplyRecord(
+            reply_id=reply_id,
+            created_at=datetime.now(UTC),
+            team_id=team_id,
+            channel_type=origin.value,
+            kind=reply.kind.value,
+            intent=reply.intent,
+            confidence=reply.confidence,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            user_id=user_id,
+            question=reply.question,
+        )
+        self.work.spawn(self.reply_store.record_reply(record), name="record_reply")
+
+
+def new_reply_id() -> str:
+    return uuid.uuid4().hex
+
+
+def services_of(context: AsyncBoltContext) -> SlackServices:
+    """The services a listener runs with (attached to every request by :func:`create_app`)."""
+    services = context.get(SERVICES_KEY)
+    if not isinstance(services, SlackServices):
+        raise RuntimeError("the Slack services are not attached to this request")
+    return services

@@ -1,0 +1,93 @@
+"""Fixtures for the Slack tests: the real knowledge and router, a fake Slack on one free
+loopback port and the bot's own HTTP server on another, talking to each other over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.router import Router
+from bot.settings import DEFAULT_KNOWLEDGE_DIR, Secret, Settings
+from bot.slack.app import SlackApp, create_app
+from bot.slack.memory import InMemoryReplyStore, TTLEventDeduplicator
+from bot.slack.server import create_web_app
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.slack_requests import SIGNING_SECRET, SlackSender
+
+IDLE_WITHIN = 10.0
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> KnowledgeBase:
+    return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def router(knowledge: KnowledgeBase) -> Router:
+    return Router(knowledge)
+
+
+def bot_settings(fake: FakeSlack, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "knowledge_dir": Path(DEFAULT_KNOWLEDGE_DIR),
+        "slack_bot_token": Secret(BOT_TOKEN),
+        "slack_signing_secret": Secret(SIGNING_SECRET),
+        "slack_api_base_url": fake.api_url,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@dataclass
+class RunningBot:
+    """The bot's HTTP server on loopback and handles on what it wrote."""
+
+    slack_app: SlackApp
+    store: InMemoryReplyStore
+    url: str
+    sender: SlackSender
+
+    async def idle(self) -> None:
+        """Wait until every reply in flight has been sent and recorded."""
+        assert await self.slack_app.services.work.wait_idle(IDLE_WITHIN), "bot never went idle"
+
+
+@pytest.fixture
+async def bot(fake_slack: FakeSlack, router: Router) -> AsyncIterator[RunningBot]:
+    store = InMemoryReplyStore()
+    slack_app = create_app(
+        bot_settings(fake_slack),
+        router,
+        reply_store=store,
+        deduplicator=TTLEventDeduplicator(),
+    )
+    web_app = create_web_app(slack_app, signing_secret=SIGNING_SECRET)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+        try:
+            yield RunningBot(slack_app, store, base, SlackSender(session, f"{base}/slack/events"))
+        finally:
+            await runner.cleanup()
