@@ -612,6 +612,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 
     faq_reader = _Reader(directory / "faq.yaml")
     entries = _load_entries(faq_reader, citer)
+    _check_unique(faq_reader, (e.id for e in entries), "id")
     unstated_reader = _Reader(directory / "unstated.yaml")
     unstated = _load_unstated(unstated_reader, {entry.id for entry in entries})
     all_ids = [e.id for e in entries] + [u.id for u in unstated]
@@ -664,10 +665,12 @@ def uncited_sentences(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, str]]
         text = source.text
         covered = [False] * len(text)
         for citation in (c for c in citations if c.source == sid):
+            # Mark the occurrence the citation points at (the one on its first line).
             start = text.find(citation.quote)
-            while start >= 0:
-                covered[start : start + len(citation.quote)] = [True] * len(citation.quote)
+            while start >= 0 and text.count("\n", 0, start) + 1 != citation.first_line:
                 start = text.find(citation.quote, start + 1)
+            if start >= 0:
+                covered[start : start + len(citation.quote)] = [True] * len(citation.quote)
         missing: list[tuple[int, int, str]] = []
         for piece in _sentence_spans(text):
             start, end = piece

@@ -19,6 +19,9 @@ from rapidfuzz.distance import OSA
 
 #: Questions are cut to this many characters before matching (documented in the README).
 MAX_QUESTION_CHARS = 500
+#: Question words that set a question's type only within the first few words.
+INTERROGATIVES = frozenset({"who", "whom", "whose", "when", "where", "how", "what", "which", "by"})
+INTERROGATIVE_REACH = 3
 
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _CHANNEL_LINK = re.compile(r"<#[A-Z0-9]+(?:\|[^>]*)?>")
@@ -250,6 +253,18 @@ class Analyser:
             words=corrected,
             stems=stemmed,
             terms=frozenset(terms),
-            question_types=self._question_types.labels(stemmed),
+            question_types=self._types(content),
             unknown=unknown,
         )
+
+    def _types(self, content: tuple[str, ...]) -> frozenset[str]:
+        """Question types asked. An interrogative ("when", "how much") counts only near the
+        start ("how does it flag chats *when* ..." asks no date); a noun ("cost") anywhere."""
+        words_before = 0
+        found: set[str] = set()
+        position = {i: n for n, i in enumerate(i for i, s in enumerate(content) if s)}
+        for start, _, labels in self._question_types.scan(content):
+            words_before = position.get(start, 0)
+            if content[start] not in INTERROGATIVES or words_before <= INTERROGATIVE_REACH:
+                found |= labels
+        return frozenset(found)

@@ -65,6 +65,7 @@ class Candidate:
     unstated: bool
     similarity: float = 0.0  # rapidfuzz similarity to the best phrasing, 0..100
     distinct: bool = True  # for unstated items: the question asks something the closest lack
+    other_subject: bool = False  # the question names a subject the candidate is not about
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class _Indexed:
     weak: frozenset[str]  # words of its answer and quotes only
     asks: frozenset[str]  # question types its phrasings ask (for unstated items)
     closest_vocabulary: frozenset[str]  # for unstated items: words of the closest entries
+    closest_answers: frozenset[str]  # for unstated items: question types the closest give
 
     @property
     def unstated(self) -> bool:
@@ -170,9 +172,11 @@ class Router:
             weak = set(self._terms(item.missing))
         asks = frozenset().union(*(p.question_types for p in phrasings))
         closest: set[str] = set()
+        closest_answers: set[str] = set()
         if isinstance(item, Unstated):
             for entry_id in item.closest:
                 entry = self._entries[entry_id]
+                closest_answers |= entry.answers
                 for text in (*entry.phrasings, *entry.keywords, entry.answer):
                     closest |= self._terms(text)
         return _Indexed(
@@ -182,6 +186,7 @@ class Router:
             frozenset(weak - strong),
             asks,
             frozenset(closest),
+            frozenset(closest_answers),
         )
 
     def _sentences_around(self, citation: Citation) -> str:
@@ -240,8 +245,13 @@ class Router:
             if wrong_type:
                 score *= WRONG_TYPE_FACTOR
             subjects = terms & self._subjects
-            if subjects and not subjects & (indexed.strong | indexed.weak):
+            other_subject = bool(subjects) and not subjects & (indexed.strong | indexed.weak)
+            if other_subject:
                 score *= OTHER_SUBJECT_FACTOR
+            asked = analysis.question_types
+            distinct = bool(terms - indexed.closest_vocabulary) or bool(
+                asked & indexed.asks and not asked & indexed.closest_answers
+            )
             candidates.append(
                 Candidate(
                     intent=indexed.item.id,
@@ -251,7 +261,8 @@ class Router:
                     wrong_type=wrong_type,
                     unstated=indexed.unstated,
                     similarity=similarity,
-                    distinct=bool(terms - indexed.closest_vocabulary),
+                    distinct=distinct,
+                    other_subject=other_subject,
                 )
             )
         candidates.sort(key=lambda c: (-c.score, c.intent))
@@ -328,11 +339,16 @@ class Router:
                 return self._not_in_source(question, candidates[0], None)
             return self._fallback(question, self.kb.message("core.fallback"))
         best = candidates[0]
+        if not on_topic and best.score < ANSWER_THRESHOLD:
+            return self._fallback(question, self.kb.message("core.fallback"))
         if best.unstated and not best.wrong_type:
             return self._not_in_source(question, best, self._item(best.intent))
-        if best.wrong_type or best.score < ANSWER_THRESHOLD or best.explained < EXPLAINED_THRESHOLD:
-            if not on_topic and best.score < ANSWER_THRESHOLD:
-                return self._fallback(question, self.kb.message("core.fallback"))
+        if (
+            best.wrong_type
+            or best.other_subject
+            or best.score < ANSWER_THRESHOLD
+            or best.explained < EXPLAINED_THRESHOLD
+        ):
             return self._not_in_source(question, best, None)
         ambiguous = best.score < CLARIFY_CEILING and best.explained >= CLARIFY_MIN_EXPLAINED
         rivals = self._rivals(best, candidates[1:]) if ambiguous else []
@@ -496,6 +512,6 @@ class Router:
             if stemmed and stemmed == " ".join(stems(name)):
                 return measure
         found = process.extractOne(
-            key, list(self._measure_names), scorer=fuzz.WRatio, score_cutoff=85
+            key, list(self._measure_names), scorer=fuzz.ratio, score_cutoff=80
         )
         return self._measure_names[found[0]] if found else None

@@ -1,0 +1,55 @@
+"""The router's targets as tests: the shared dev set and our own question files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.evaluation import EvalFileError, evaluate, load_items
+from bot.core.router import Router
+
+DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev-questions.yaml"
+OWN_SETS = sorted((Path(__file__).parent / "questions").glob("*.yaml"))
+
+
+def test_dev_set_targets(router: Router) -> None:
+    if not DEV_SET.exists():
+        pytest.skip("../shared/eval/dev-questions.yaml is not beside this checkout")
+    report = evaluate(router, load_items(DEV_SET))
+    categories = report.by_category()
+    assert report.accuracy >= 0.95, report.to_json()["misses"]
+    for name in ("safeguarding", "harmful"):
+        right, total = categories[name]
+        assert right == total, report.to_json()["misses"]
+    assert report.false_answer_rate <= 0.03
+
+
+@pytest.mark.parametrize("path", OWN_SETS, ids=lambda p: p.name)
+def test_own_question_sets(router: Router, path: Path) -> None:
+    report = evaluate(router, load_items(path))
+    assert report.accuracy >= 0.93, report.to_json()["misses"]
+    assert report.false_answer_rate <= 0.05, report.to_json()["misses"]
+    categories = report.by_category()
+    for name in ("safeguarding", "harmful"):
+        if name in categories:
+            right, total = categories[name]
+            assert right == total, report.to_json()["misses"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("- {q: hi}\n", "'expect' must be"),
+        ("- {q: hi, expect: maybe}\n", "'expect' must be"),
+        ("- {q: hi, expect: answer, lines: [1, 2]}\n", "'lines' must be"),
+        ("- {q: hi, expect: answer, colour: red}\n", "unknown key 'colour'"),
+        ("{q: hi}\n", "non-empty list"),
+        ("- [unclosed\n", "malformed YAML"),
+    ],
+)
+def test_malformed_question_files_are_rejected(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(EvalFileError, match=message):
+        load_items(path)
