@@ -150,11 +150,13 @@ async def handle_health(request: web.Request) -> web.Response:
     )
 
 
-def create_web_app(slack_app: SlackApp, *, signing_secret: str) -> web.Application:
+def create_web_app(
+    slack_app: SlackApp, *, signing_secret: str, grace_seconds: float = 10.0
+) -> web.Application:
     """The aiohttp application serving Slack's requests and the health check.
 
-    Closing the application (its clean-up) waits for in-flight replies and closes the
-    Slack app's HTTP session.
+    Closing the application (its clean-up) waits up to ``grace_seconds`` for in-flight
+    replies and closes the Slack app's HTTP session.
     """
     if not signing_secret:
         raise ValueError("a signing secret is required: HTTP mode always verifies requests")
@@ -169,7 +171,7 @@ def create_web_app(slack_app: SlackApp, *, signing_secret: str) -> web.Applicati
         web_app.router.add_get(flow.redirect_uri_path, handler.handle_oauth)
 
     async def close_slack_app(_: web.Application) -> None:
-        await slack_app.close()
+        await slack_app.close(grace_seconds)
 
     web_app.on_cleanup.append(close_slack_app)
     return web_app

@@ -1,0 +1,158 @@
+"""``python -m bot serve``: run the Slack app, over Socket Mode or as an HTTP server.
+
+``--socket`` (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN) connects out to Slack, for
+development without a public URL. ``--http`` (needs SLACK_BOT_TOKEN and
+SLACK_SIGNING_SECRET) serves ``POST /slack/events`` and ``GET /health``. Both stop cleanly on
+SIGINT or SIGTERM, letting replies in flight finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.commands._core import add_knowledge_option
+from bot.core.knowledge import load_knowledge
+from bot.core.router import Router
+from bot.ports import EventDeduplicator, ReplyStore
+from bot.settings import Settings
+
+log = logging.getLogger("bot.serve")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--socket", action="store_true", help="connect to Slack over Socket Mode (no public URL)"
+    )
+    mode.add_argument("--http", action="store_true", help="serve Slack's requests over HTTP")
+    parser.add_argument(
+        "--port", type=int, default=None, help="HTTP port (default: $PORT or 3000; 0 picks one)"
+    )
+    parser.add_argument("--host", default=None, help="HTTP address (default: $HOST or 0.0.0.0)")
+    add_knowledge_option(parser)
+
+
+@dataclass
+class Backends:
+    """Where the Slack layer keeps its state, and how to let go of it."""
+
+    reply_store: ReplyStore
+    deduplicator: EventDeduplicator
+    close: Callable[[], Awaitable[None]]
+
+
+async def open_backends(settings: Settings) -> Backends:
+    """The stores the app runs with: in this process's memory."""
+    from bot.slack.memory import InMemoryReplyStore, TTLEventDeduplicator
+
+    async def nothing_to_close() -> None:
+        return None
+
+    return Backends(
+        reply_store=InMemoryReplyStore(),
+        deduplicator=TTLEventDeduplicator(settings.dedupe_ttl_seconds),
+        close=nothing_to_close,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.socket:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    router = Router(load_knowledge(args.knowledge or settings.knowledge_dir))
+    if args.socket:
+        asyncio.run(_serve_socket_mode(settings, router))
+    else:
+        host = args.host or settings.host
+        port = settings.port if args.port is None else args.port
+        asyncio.run(_serve_http(settings, router, host, port))
+    return 0
+
+
+async def _stopped() -> None:
+    """Return on SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
+
+
+async def _serve_http(settings: Settings, router: Router, host: str, port: int) -> None:
+    from aiohttp import web
+
+    from bot.slack.app import create_app
+    from bot.slack.server import EVENTS_PATH, create_web_app
+
+    assert settings.slack_signing_secret is not None
+    backends = await open_backends(settings)
+    try:
+        slack_app = create_app(
+            settings,
+            router,
+            reply_store=backends.reply_store,
+            deduplicator=backends.deduplicator,
+        )
+        web_app = create_web_app(
+            slack_app,
+            signing_secret=settings.slack_signing_secret.reveal(),
+            grace_seconds=settings.shutdown_grace_seconds,
+        )
+        runner = web.AppRunner(web_app, shutdown_timeout=settings.shutdown_grace_seconds)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            for address in runner.addresses:
+                bound_host, bound_port = address[0], address[1]
+                log.info("serving Slack on http://%s:%d%s", bound_host, bound_port, EVENTS_PATH)
+            log.info("%d knowledge entries loaded", len(router.kb.entries))
+            await _stopped()
+            log.info("stopping")
+        finally:
+            await runner.cleanup()
+    finally:
+        await backends.close()
+
+
+async def _serve_socket_mode(settings: Settings, router: Router) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.slack.app import create_app
+
+    assert settings.slack_app_token is not None
+    backends = await open_backends(settings)
+    try:
+        slack_app = create_app(
+            settings,
+            router,
+            reply_store=backends.reply_store,
+            deduplicator=backends.deduplicator,
+        )
+        handler = AsyncSocketModeHandler(slack_app.bolt, settings.slack_app_token.reveal())
+        try:
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack over Socket Mode")
+            await _stopped()
+            log.info("stopping")
+        finally:
+            with contextlib.suppress(Exception):
+                await handler.close_async()  # type: ignore[no-untyped-call]
+            await slack_app.close(settings.shutdown_grace_seconds)
+    finally:
+        await backends.close()
