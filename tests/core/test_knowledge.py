@@ -158,7 +158,7 @@ def test_malformed_yaml_names_the_line(knowledge_copy: BrokenCopy) -> None:
 def test_a_source_without_metadata_is_rejected(tmp_path: Path, knowledge_copy: BrokenCopy) -> None:
     folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
     (folder / "sources" / "extra.txt").write_text("Some other text.\n")
-    with pytest.raises(KnowledgeError, match="extra.txt: has no metadata file extra.yaml"):
+    with pytest.raises(KnowledgeError, match=r"extra\.txt: has no metadata file extra\.yaml"):
         load_knowledge(folder)
 
 
