@@ -224,7 +224,10 @@ class _FoldedSource:
 # --- YAML reading --------------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """A safe loader that remembers the line each mapping starts on."""
 
 
