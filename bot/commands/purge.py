@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.storage.retention import purge_before
+from bot.storage.retention import delete_expired_oauth_states, purge_before
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -22,8 +22,9 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     database = Database.open(settings)
     try:
-        cutoff = datetime.now(UTC) - timedelta(days=settings.retention_days)
-        counts = purge_before(database.engine, cutoff)
+        now = datetime.now(UTC)
+        counts = purge_before(database.engine, now - timedelta(days=settings.retention_days))
+        expired_states = delete_expired_oauth_states(database.engine, now)
     finally:
         database.close()
     print(
@@ -32,4 +33,6 @@ def run(args: argparse.Namespace) -> int:
         f"(with {_count(counts.votes, 'vote', 'votes')} "
         f"and {_count(counts.choices, 'clarify choice', 'clarify choices')})."
     )
+    if expired_states:
+        print(f"Deleted {_count(expired_states, 'expired install link', 'expired install links')}.")
     return 0

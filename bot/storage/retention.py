@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, column, delete, select, table
 
 from bot.storage.models import ChoiceRow, ReplyRow, VoteRow
 
@@ -25,3 +25,17 @@ def purge_before(engine: Engine, cutoff: datetime) -> PurgeCounts:
         choices = connection.execute(delete(ChoiceRow).where(ChoiceRow.reply_pk.in_(old))).rowcount
         replies = connection.execute(delete(ReplyRow).where(ReplyRow.created_at < cutoff)).rowcount
     return PurgeCounts(replies=replies, votes=votes, choices=choices)
+
+
+# slack_sdk's OAuth state table (migration 0002), named here without importing slack_sdk.
+_oauth_states = table("slack_oauth_states", column("expire_at"))
+
+
+def delete_expired_oauth_states(engine: Engine, now: datetime) -> int:
+    """Delete OAuth install states that expired (they can never be used again)."""
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)  # slack_sdk stores naive UTC
+    with engine.begin() as connection:
+        result = connection.execute(
+            delete(_oauth_states).where(_oauth_states.c.expire_at <= naive_now)
+        )
+    return result.rowcount

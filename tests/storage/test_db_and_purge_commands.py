@@ -16,8 +16,10 @@ from bot.cli import main
 from bot.core.reply import ReplyKind
 from bot.ports import ReplyRecord, Vote
 from bot.settings import Settings, SettingsError
+from bot.storage.database import Database
 from bot.storage.migrate import head_revision
 from bot.storage.models import ChoiceRow, ReplyRow, VoteRow
+from bot.storage.oauth import build_stores
 from bot.storage.store import SqlReplyStore
 from tests.storage.conftest import TEST_SECRET, make_settings
 
@@ -163,3 +165,24 @@ def test_a_sqlite_file_that_cannot_be_opened_names_the_file(
 def test_a_server_database_needs_a_user_hash_secret(postgres_url: str) -> None:
     with pytest.raises(SettingsError, match="USER_HASH_SECRET: is required"):
         SqlReplyStore.open(Settings(database_url=postgres_url))
+
+
+def test_purge_deletes_expired_install_states(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = Database.open(make_settings(environment))
+    try:
+        _installations, states = build_stores(database.engine, "client")
+        live = states.issue()
+        table = states.oauth_states
+        an_hour_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+        with database.engine.begin() as connection:
+            connection.execute(table.insert().values(state="expired", expire_at=an_hour_ago))
+
+        assert main(["purge"]) == 0
+        assert "Deleted 1 expired install link." in capsys.readouterr().out
+        with database.engine.connect() as connection:
+            left = connection.execute(select(table.c.state)).scalars().all()
+        assert left == [live]
+    finally:
+        database.close()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Index, MetaData, inspect
 
 from bot.storage.database import Database
 from bot.storage.engine import make_engine
 from bot.storage.errors import SchemaOutOfDateError
 from bot.storage.migrate import current_revision, head_revision, upgrade
 from bot.storage.models import Base
+from bot.storage.oauth import build_stores
 from tests.storage.conftest import make_settings
 
 
@@ -23,14 +24,31 @@ def test_upgrade_builds_the_tables_of_the_models(database_url: str) -> None:
         assert (before, after) == (None, head_revision())
         assert upgrade(engine) == (after, after)  # a second upgrade does nothing
 
-        # Alembic's own comparison: the migrated schema and the models do not differ.
+        # Alembic's own comparison: the migrated schema and the models do not differ, and
+        # neither do slack_sdk's own definitions of its installation and OAuth state tables.
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, Base.metadata) == []
+            assert compare_metadata(context, expected_schema()) == []
         tables = set(inspect(engine).get_table_names())
         assert {"replies", "reply_votes", "clarify_choices", "alembic_version"} <= tables
+        assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= tables
     finally:
         engine.dispose()
+
+
+def expected_schema() -> MetaData:
+    """The bot's models plus slack_sdk's tables (with the bot's unique index on the state)."""
+    metadata = MetaData()
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(metadata)
+    engine = make_engine("sqlite://")
+    installations, states = build_stores(engine, "client")
+    for table in (*installations.metadata.sorted_tables, *states.metadata.sorted_tables):
+        table.to_metadata(metadata)
+    engine.dispose()
+    oauth_states = metadata.tables["slack_oauth_states"]
+    Index("slack_oauth_states_state_idx", oauth_states.c.state, unique=True)
+    return metadata
 
 
 def test_opening_upgrades_when_the_setting_asks(database_url: str) -> None:
