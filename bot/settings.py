@@ -121,6 +121,7 @@ class Settings:
     # Storage
     database_url: str = "sqlite:///hackathon-bot.db"
     database_auto_upgrade: bool = True
+    store_replies: bool = True  # off: replies and votes are kept in memory only
     store_question_text: bool = True
     retention_days: int = 90
     user_hash_secret: Secret | None = None
@@ -152,6 +153,7 @@ class Settings:
             or DEFAULT_SLACK_API_BASE_URL,
             database_url=_text(env, "DATABASE_URL") or "sqlite:///hackathon-bot.db",
             database_auto_upgrade=_bool(env, "DATABASE_AUTO_UPGRADE", True),
+            store_replies=_bool(env, "STORE_REPLIES", True),
             store_question_text=_bool(env, "STORE_QUESTION_TEXT", True),
             retention_days=_int(env, "RETENTION_DAYS", 90, minimum=1),
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),

@@ -48,16 +48,19 @@ class Backends:
 
 
 async def open_backends(settings: Settings) -> Backends:
-    """The stores the app runs with: in this process's memory."""
+    """The stores the app runs with: replies in the database (unless STORE_REPLIES is off),
+    event deduplication in this process's memory."""
     from bot.slack.memory import InMemoryReplyStore, TTLEventDeduplicator
+    from bot.storage.serving import open_reply_store
 
     async def nothing_to_close() -> None:
         return None
 
+    sql_store = await open_reply_store(settings)
     return Backends(
-        reply_store=InMemoryReplyStore(),
+        reply_store=sql_store or InMemoryReplyStore(),
         deduplicator=TTLEventDeduplicator(settings.dedupe_ttl_seconds),
-        close=nothing_to_close,
+        close=sql_store.aclose if sql_store is not None else nothing_to_close,
     )
 
 
@@ -66,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if args.socket:
         settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     else:
-        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+        from bot.storage.serving import installs_into_many_workspaces
+
+        if not installs_into_many_workspaces(settings):  # OAuth: no bot token of its own
+            settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -98,16 +104,23 @@ async def _serve_http(settings: Settings, router: Router, host: str, port: int) 
 
     from bot.slack.app import create_app
     from bot.slack.server import EVENTS_PATH, create_web_app
+    from bot.storage.serving import open_installs
 
     assert settings.slack_signing_secret is not None
     backends = await open_backends(settings)
+    installs = None
     try:
+        installs = await open_installs(settings, router.kb)
         slack_app = create_app(
             settings,
             router,
             reply_store=backends.reply_store,
             deduplicator=backends.deduplicator,
+            installation_store=installs.installation_store if installs else None,
+            oauth_settings=installs.oauth_settings if installs else None,
         )
+        if installs is not None:
+            installs.register(slack_app.bolt)
         web_app = create_web_app(
             slack_app,
             signing_secret=settings.slack_signing_secret.reveal(),
@@ -127,6 +140,8 @@ async def _serve_http(settings: Settings, router: Router, host: str, port: int) 
         finally:
             await runner.cleanup()
     finally:
+        if installs is not None:
+            installs.close()
         await backends.close()
 
 
