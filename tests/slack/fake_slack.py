@@ -36,6 +36,7 @@ class Call:
     status: int
     path: str
     headers: dict[str, str] = field(repr=False)
+    response: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, float] = {}
         self._changed = asyncio.Condition()
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -99,6 +101,10 @@ class FakeSlack:
             _Failure(status, retry_after) for _ in range(times)
         )
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Make every call of ``method`` take ``seconds`` before it is answered."""
+        self._delays[method] = seconds
+
     # --- inspecting -------------------------------------------------------------------------
 
     def delivered(self, *methods: str) -> list[Call]:
@@ -115,7 +121,9 @@ class FakeSlack:
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(lambda: condition(self))
 
-    async def wait_for_calls(self, *methods: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    async def wait_for_calls(
+        self, *methods: str, count: int = 1, within: float = 5.0
+    ) -> list[Call]:
         await self.wait_for(lambda fake: len(fake.delivered(*methods)) >= count, within=within)
         return self.delivered(*methods)
 
@@ -159,24 +167,33 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await _read_body(request)
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])
         headers = dict(request.headers)
         failure = self._scripted_failure(method)
         if failure is not None:
             await self._record(Call(method, body, failure.status, request.path, headers))
-            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            extra = (
+                {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            )
             if failure.status == 429:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers=extra
                 )
             return web.Response(status=failure.status, text="upstream failure", headers=extra)
-        await self._record(Call(method, body, 200, request.path, headers))
         expected_token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if headers.get("Authorization") != f"Bearer {expected_token}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         problem = block_kit_problem(body)
-        if problem is not None:
-            return web.json_response({"ok": False, "error": "invalid_blocks", "detail": problem})
-        return web.json_response(self._answer(method, body))
+        if headers.get("Authorization") != f"Bearer {expected_token}":
+            answer: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        elif problem is not None:
+            answer = {"ok": False, "error": "invalid_blocks", "detail": problem}
+        else:
+            answer = self._answer(method, body)
+        # A call Slack refuses (ok: false) is recorded with status 400, so it never counts
+        # as delivered.
+        status = 200 if answer["ok"] else 400
+        await self._record(Call(method, body, status, request.path, headers, answer))
+        return web.json_response(answer)
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

@@ -21,8 +21,9 @@ SIGNING_SECRET = "test-signing-secret"
 _counter = itertools.count(1)
 
 
-def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
+def sign(body: str | bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+    raw = body.encode() if isinstance(body, str) else body
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
@@ -49,12 +50,19 @@ def event_envelope(event: dict[str, Any], *, event_id: str | None = None) -> dic
         "event_id": event_id or f"Ev{next(_counter):08d}",
         "event_time": int(time.time()),
         "authorizations": [
-            {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+            {
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
         ],
     }
 
 
-def mention(text: str, *, user: str = "U0ASKER1", channel: str = "C0CHAN01", **extra: Any) -> dict[str, Any]:
+def mention(
+    text: str, *, user: str = "U0ASKER1", channel: str = "C0CHAN01", **extra: Any
+) -> dict[str, Any]:
     ts = next_ts()
     return {
         "type": "app_mention",
@@ -67,7 +75,9 @@ def mention(text: str, *, user: str = "U0ASKER1", channel: str = "C0CHAN01", **e
     }
 
 
-def direct_message(text: str, *, user: str = "U0ASKER1", channel: str = "D0DIRECT1", **extra: Any) -> dict[str, Any]:
+def direct_message(
+    text: str, *, user: str = "U0ASKER1", channel: str = "D0DIRECT1", **extra: Any
+) -> dict[str, Any]:
     ts = next_ts()
     return {
         "type": "message",

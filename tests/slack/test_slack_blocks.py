@@ -1,0 +1,180 @@
+"""Block Kit building: escaping, Slack's size limits, and what buttons carry."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.knowledge import KnowledgeBase
+from bot.core.reply import Citation, Reply, ReplyKind, Suggestion, SupportRoute
+from bot.core.router import Router
+from bot.slack.blocks import (
+    ELLIPSIS,
+    MAX_BUTTON_VALUE,
+    FeedbackState,
+    Origin,
+    ReplyRef,
+    block_quote,
+    cut,
+    escaped,
+    home_view,
+    measures_message,
+    reply_message,
+    with_voter,
+)
+from tests.slack.fake_slack import block_kit_problem
+from tests.slack.inspect_messages import PING, block, buttons, mrkdwn_text, visible_text
+
+ENTITY_OR_PLAIN = re.compile(r"&(amp|lt|gt);|[^&<>]")
+
+
+def ref(question: str = "q?", origin: Origin = Origin.CHANNEL) -> ReplyRef:
+    return ReplyRef(reply_id="0" * 32, asker="U0ASKER1", origin=origin, question=question)
+
+
+def well_escaped(text: str) -> bool:
+    return ENTITY_OR_PLAIN.sub("", text.removesuffix(ELLIPSIS)) == ""
+
+
+@given(st.text(alphabet=st.sampled_from("ab &<>\n"), max_size=400), st.integers(2, 300))
+def test_escaped_text_is_cut_within_the_limit_without_splitting_an_entity(
+    text: str, limit: int
+) -> None:
+    result = escaped(text, limit)
+    assert len(result) <= limit
+    assert well_escaped(result)
+    if len(escaped(text, 10_000)) <= limit:
+        assert result == escaped(text, 10_000)
+    else:
+        assert result.endswith(ELLIPSIS)
+
+
+@given(st.text(max_size=5000), st.integers(3, 3000))
+def test_block_quotes_stay_within_the_limit(text: str, limit: int) -> None:
+    quoted = block_quote(text, limit)
+    assert len(quoted) <= limit
+    assert all(line.startswith(">") for line in quoted.splitlines())
+
+
+def test_cut_ends_with_an_ellipsis_only_when_it_cuts() -> None:
+    assert cut("short", 75) == "short"
+    long = cut("word " * 40, 75)
+    assert len(long) <= 75
+    assert long.endswith(ELLIPSIS)
+
+
+@given(st.text(max_size=4000), st.lists(st.text(max_size=12), max_size=300))
+def test_button_values_round_trip_within_2000_characters(question: str, voters: list[str]) -> None:
+    reference = ReplyRef("r" * 32, "U1", Origin.COMMAND, question, intent="x", choice="y")
+    for voter in voters:
+        reference = reference.with_voter(voter)
+    value = reference.encode()
+    assert len(value) <= MAX_BUTTON_VALUE
+    decoded = ReplyRef.decode(value)
+    assert decoded is not None
+    assert decoded.reply_id == reference.reply_id
+    assert decoded.voters == reference.voters
+    assert reference.question.startswith(decoded.question.removesuffix(ELLIPSIS))
+
+
+def test_values_that_are_not_ours_decode_to_none() -> None:
+    for value in (
+        None,
+        "",
+        "x",
+        "[]",
+        '{"r": 1}',
+        json.dumps({"r": "a", "u": "b", "o": "moon", "q": "c"}),
+    ):
+        assert ReplyRef.decode(value) is None
+
+
+def huge_reply(kind: ReplyKind = ReplyKind.ANSWER) -> Reply:
+    passage = "<!channel> a long passage & more " * 200
+    return Reply(
+        question="<!here> " * 1000,
+        kind=kind,
+        body="<!channel> & an answer " * 500,
+        intent="measures-package",
+        citations=tuple(
+            Citation("src", f"A title <!here> {n} " * 20, n, n + 3, passage) for n in range(60)
+        ),
+        suggestions=tuple(
+            Suggestion(f"entry-{n}", f"Question {n} <!channel> " * 20) for n in range(40)
+        ),
+        confidence=0.5,
+    )
+
+
+def test_an_oversized_reply_still_fits_slacks_limits(knowledge: KnowledgeBase) -> None:
+    for kind in (ReplyKind.ANSWER, ReplyKind.CLARIFY, ReplyKind.NOT_IN_SOURCE):
+        message = reply_message(
+            huge_reply(kind), knowledge, ref=ref("<!here> " * 1000), restate=True, share_button=True
+        )
+        body = message.to_api()
+        assert block_kit_problem(body) is None
+        assert len(body["blocks"]) <= 50
+        assert "more passages in the source" in visible_text(body)
+        assert not PING.search(mrkdwn_text(body))
+        if kind is ReplyKind.CLARIFY:
+            clarify = block(body, "clarify")
+            assert clarify is not None
+            assert clarify["elements"][-1]["text"]["text"] == "None of these"
+            assert all(len(e["text"]["text"]) <= 75 for e in clarify["elements"])
+
+
+def test_the_longest_entry_fits_whole(knowledge: KnowledgeBase, router: Router) -> None:
+    longest = max(
+        knowledge.entries, key=lambda e: len(e.answer) + sum(len(c.quote) for c in e.citations)
+    )
+    reply = router.answer_intent(longest.id, longest.question)
+    body = reply_message(
+        reply, knowledge, ref=ref(longest.question), restate=True, share_button=True
+    ).to_api()
+    assert block_kit_problem(body) is None
+    text = " ".join(visible_text(body).replace("> ", "").split())
+    for citation in longest.citations:
+        assert " ".join(escaped(citation.quote, 10_000).split()) in text
+    assert ELLIPSIS not in text
+
+
+def test_every_entry_and_measure_fits(knowledge: KnowledgeBase, router: Router) -> None:
+    for entry in knowledge.entries:
+        reply = router.answer_intent(entry.id, entry.question)
+        assert block_kit_problem(reply_message(reply, knowledge, ref=ref()).to_api()) is None
+    assert block_kit_problem(measures_message(knowledge, unmatched="x" * 10_000).to_api()) is None
+    assert block_kit_problem({"view": home_view(knowledge)}) is None
+
+
+def test_private_replies_carry_no_buttons(knowledge: KnowledgeBase) -> None:
+    route = SupportRoute(
+        "Helpline <x>", "Call & talk", "UK", url="https://example.org/help", phone="0800 000"
+    )
+    for kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL):
+        reply = Reply(question="q", kind=kind, body="Get help:", support_routes=(route,))
+        body = reply_message(reply, knowledge, ref=ref(), share_button=True).to_api()
+        assert not buttons(body)
+        assert "<https://example.org/help|Helpline &lt;x&gt;>" in visible_text(body)
+
+
+def test_closed_feedback_is_a_thank_you_line(knowledge: KnowledgeBase) -> None:
+    reply = Reply(question="q", kind=ReplyKind.ANSWER, body="An answer.", intent="x")
+    body = reply_message(reply, knowledge, ref=ref(), feedback=FeedbackState.CLOSED).to_api()
+    feedback = block(body, "feedback")
+    assert feedback is not None
+    assert feedback["type"] == "context"
+    assert not buttons(body)
+
+
+def test_recording_a_voter_keeps_the_other_blocks(knowledge: KnowledgeBase) -> None:
+    reply = Reply(question="q", kind=ReplyKind.ANSWER, body="An answer.", intent="x")
+    blocks = reply_message(reply, knowledge, ref=ref()).block_dicts()
+    updated = with_voter(blocks, "U0VOTER")
+    assert updated[0] == blocks[0]
+    for button in buttons({"blocks": updated}):
+        decoded = ReplyRef.decode(button["value"])
+        assert decoded is not None
+        assert decoded.voters == ("U0VOTER",)
