@@ -17,6 +17,7 @@ and offers the closest facts. Two close candidates with different citations get 
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import defaultdict
@@ -46,6 +47,7 @@ CLARIFY_MIN_EXPLAINED = 0.9
 CLARIFY_CEILING = 0.85  # a best score this high is answered even with a close rival
 CLARIFY_MAX_CHOICES = 3
 FUZZY_CANDIDATES = 12
+POSTINGS_CAP = 500  # phrasings read per question term (see _scores)
 UNSTATED_FORM_SIMILARITY = 80
 FUZZY_ONLY_THRESHOLD = 88  # a question with no content words must match a phrasing this well
 
@@ -131,15 +133,30 @@ class Router:
         self._entries = {entry.id: entry for entry in kb.entries}
         items: list[Item] = [*kb.entries, *kb.unstated]
         self._indexed = [self._index(item) for item in items]
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        # term -> phrasing ids; per candidate, term -> credit towards "explained".
+        self._phrasing_postings: dict[str, list[int]] = defaultdict(list)
+        self._phrasing_owner: list[int] = []
+        self._phrasings: list[_Phrasing] = []
+        self._credit: list[dict[str, float]] = []
         document_frequency: dict[str, int] = defaultdict(int)
         for position, indexed in enumerate(self._indexed):
-            for term in indexed.strong | indexed.weak:
-                self._postings[term].append(position)
+            credit = dict.fromkeys(indexed.weak, WEAK_VOCABULARY_CREDIT)
+            credit.update(dict.fromkeys(indexed.strong, 1.0))
+            self._credit.append(credit)
+            for term in credit:
                 document_frequency[term] += 1
+            for phrasing in indexed.phrasings:
+                for term in phrasing.terms:
+                    self._phrasing_postings[term].append(len(self._phrasings))
+                self._phrasing_owner.append(position)
+                self._phrasings.append(phrasing)
         count = len(self._indexed)
         self._idf = {t: math.log(1 + count / df) for t, df in document_frequency.items()}
         self._unknown_idf = math.log(1 + count / 0.5)
+        self._phrasing_weight = [sum(map(self._weight, p.terms)) for p in self._phrasings]
+        self._phrasing_texts = [p.text for p in self._phrasings]
+        for postings in self._phrasing_postings.values():
+            postings.sort(key=lambda phrasing_id: self._phrasing_weight[phrasing_id])
         self._domain = self.analyser.analyse(" ".join(lexicon.domain_terms)).terms
         self._smalltalk = {
             " ".join(words(fold(phrase))): topic
@@ -211,31 +228,37 @@ class Router:
         total = sum(self._weight(t) for t in terms)
         if not terms or total <= 0:
             return []
-        positions: set[int] = set()
+        # Accumulate along phrasing postings, so the cost follows the question's terms, not
+        # the size of the base. A candidate sharing no word with any of its phrasings cannot
+        # reach the answer threshold, so it is not scored.
+        weights = {term: self._weight(term) for term in terms}
+        # Each term's postings are sorted shortest phrasing first (the highest possible
+        # overlap) and read up to a cap; the terms of a phrasing found through another term
+        # still count. Exact while no term is in more than POSTINGS_CAP phrasings.
+        shared_by: dict[int, float] = {}
         for term in terms:
-            positions.update(self._postings.get(term, ()))
-        partial: list[tuple[float, float, int, _Phrasing]] = []
-        for position in positions:
-            indexed = self._indexed[position]
-            strong = sum(self._weight(t) for t in terms & indexed.strong)
-            weak = sum(self._weight(t) for t in terms & indexed.weak)
-            explained = (strong + WEAK_VOCABULARY_CREDIT * weak) / total
-            best_overlap, best_phrasing = 0.0, indexed.phrasings[0]
-            for phrasing in indexed.phrasings:
-                shared = sum(self._weight(t) for t in terms & phrasing.terms)
-                if shared <= 0:
-                    continue
-                size = total + sum(self._weight(t) for t in phrasing.terms)
-                overlap = 2 * shared / size
-                if phrasing.question_types != analysis.question_types:
-                    overlap *= OTHER_FORM_FACTOR
-                if overlap > best_overlap:
-                    best_overlap, best_phrasing = overlap, phrasing
-            base = PHRASING_WEIGHT * best_overlap + EXPLAINED_WEIGHT * explained
-            partial.append((base, explained, position, best_phrasing))
-        partial.sort(key=lambda row: -row[0])
+            for phrasing_id in self._phrasing_postings.get(term, ())[:POSTINGS_CAP]:
+                if phrasing_id not in shared_by:
+                    phrasing_terms = self._phrasings[phrasing_id].terms
+                    shared_by[phrasing_id] = sum(
+                        w for t, w in weights.items() if t in phrasing_terms
+                    )
+        best_overlap: dict[int, float] = defaultdict(float)
+        for phrasing_id, shared in shared_by.items():
+            overlap = 2 * shared / (total + self._phrasing_weight[phrasing_id])
+            if self._phrasings[phrasing_id].question_types != analysis.question_types:
+                overlap *= OTHER_FORM_FACTOR
+            owner = self._phrasing_owner[phrasing_id]
+            best_overlap[owner] = max(best_overlap[owner], overlap)
+        partial = []
+        for position, overlap in best_overlap.items():
+            credit = self._credit[position]
+            explained = sum(w * credit.get(t, 0.0) for t, w in weights.items()) / total
+            base = PHRASING_WEIGHT * overlap + EXPLAINED_WEIGHT * explained
+            partial.append((base, -position, explained))
         candidates: list[Candidate] = []
-        for base, explained, position, _ in partial[:FUZZY_CANDIDATES]:
+        for base, negative_position, explained in heapq.nlargest(FUZZY_CANDIDATES, partial):
+            position = -negative_position
             indexed = self._indexed[position]
             similarity = max(
                 fuzz.token_sort_ratio(analysis.text, p.text) for p in indexed.phrasings
@@ -280,15 +303,15 @@ class Router:
 
     def _fuzzy_only(self, analysis: Analysis) -> list[Candidate]:
         """For questions made only of stop words ("what's this about?")."""
-        choices = {
-            p.text: indexed for indexed in self._indexed for p in indexed.phrasings if p.text
-        }
         found = process.extractOne(
-            analysis.text, list(choices), scorer=fuzz.ratio, score_cutoff=FUZZY_ONLY_THRESHOLD
+            analysis.text,
+            self._phrasing_texts,
+            scorer=fuzz.ratio,
+            score_cutoff=FUZZY_ONLY_THRESHOLD,
         )
         if found is None:
             return []
-        indexed = choices[found[0]]
+        indexed = self._indexed[self._phrasing_owner[found[2]]]
         return [
             Candidate(
                 intent=indexed.item.id,

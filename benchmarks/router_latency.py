@@ -1,0 +1,145 @@
+"""Benchmark the answer engine: per-question latency, knowledge load time, and how both grow.
+
+Prints medians, p99 and ratios; asserts nothing. Run from the repository root:
+
+    .venv/bin/python benchmarks/router_latency.py [--sizes 100 1000 10000] [--repeat 20]
+
+Targets (issue #2, on the 2-core machine): p99 <= 1 ms per question on the shipped knowledge,
+<= 20 ms at 10,000 entries; load <= 300 ms; a whole `python -m bot ask` process <= 0.5 s.
+Synthetic knowledge bases are the shipped one plus N generated entries whose phrasings mix the
+lexicon's vocabulary with made-up words, and whose quotes are real sentences of the source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from bot.core.knowledge import load_knowledge
+from bot.core.router import Router
+from bot.settings import DEFAULT_KNOWLEDGE_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_SET = REPO.parent / "shared" / "eval" / "dev-questions.yaml"
+OWN_SET = REPO / "tests" / "core" / "questions" / "domain.yaml"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def questions() -> list[str]:
+    found: list[str] = []
+    for path in (DEV_SET, OWN_SET):
+        if path.exists():
+            found += [item["q"] for item in yaml.safe_load(path.read_text())]
+    return found
+
+
+def time_load(directory: Path, runs: int) -> tuple[float, Router]:
+    timings: list[float] = []
+    router: Router | None = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        router = Router(load_knowledge(directory))
+        timings.append(time.perf_counter() - start)
+    assert router is not None
+    return statistics.median(timings), router
+
+
+def time_questions(reply: Callable[[str], object], asked: list[str], repeat: int) -> list[float]:
+    timings: list[float] = []
+    for _ in range(repeat):
+        for question in asked:
+            start = time.perf_counter()
+            reply(question)
+            timings.append(time.perf_counter() - start)
+    return timings
+
+
+def synthetic_knowledge(base: Path, target: Path, count: int, seed: int = 7) -> Path:
+    """Copy the knowledge to ``target`` and add ``count`` generated entries."""
+    shutil.copytree(base, target)
+    kb = load_knowledge(base)
+    rng = random.Random(seed)
+    vocabulary = sorted({w for group in kb.lexicon.concepts.values() for w in group})
+    sentences = sorted(
+        {" ".join(c.quote.split()) for e in kb.entries for c in e.citations if len(c.quote) < 200}
+    )
+    lines = ["\n# synthetic entries for the benchmark"]
+    for number in range(count):
+        invented = f"zq{number:05d}"
+        phrasings = [
+            " ".join([*rng.sample(vocabulary, 3), invented, rng.choice(vocabulary)])
+            for _ in range(5)
+        ]
+        lines.append(f"- id: synthetic-{number}")
+        lines.append(f"  question: What about {invented} and {phrasings[0]}?")
+        lines.append(f"  answer: Synthetic answer {number}.")
+        lines.append("  alternates:")
+        lines += [f"    - {json.dumps(p)}" for p in phrasings[1:]]
+        lines.append("  cite:")
+        lines.append(f"    - {json.dumps(rng.choice(sentences), ensure_ascii=False)}")
+    with (target / "faq.yaml").open("a", encoding="utf-8") as faq:
+        faq.write("\n".join(lines) + "\n")
+    return target
+
+
+def process_time(runs: int) -> float:
+    timings: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "Who hosted the hackathon?"],
+            check=True,
+            capture_output=True,
+            cwd=REPO,
+        )
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10_000])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    asked = questions()
+    print(f"questions: {len(asked)} (dev set and our own), repeated {args.repeat}x")
+
+    load, router = time_load(DEFAULT_KNOWLEDGE_DIR, runs=5)
+    shipped = time_questions(router.reply, asked, args.repeat)
+    base_p50, base_p99 = statistics.median(shipped), percentile(shipped, 0.99)
+    print(
+        f"shipped ({len(router.kb.entries)} entries): load {load * 1000:.0f} ms, "
+        f"question p50 {base_p50 * 1000:.3f} ms, p99 {base_p99 * 1000:.3f} ms"
+    )
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            directory = synthetic_knowledge(DEFAULT_KNOWLEDGE_DIR, Path(folder) / "kb", size)
+            load_n, router_n = time_load(directory, runs=1)
+            timings = time_questions(router_n.reply, asked, max(1, args.repeat // 4))
+            p50, p99 = statistics.median(timings), percentile(timings, 0.99)
+            print(
+                f"+{size:>6} entries: load {load_n * 1000:8.0f} ms ({load_n / load:6.1f}x), "
+                f"question p50 {p50 * 1000:7.3f} ms ({p50 / base_p50:5.1f}x), "
+                f"p99 {p99 * 1000:7.3f} ms ({p99 / base_p99:5.1f}x)"
+            )
+    print(f"whole `python -m bot ask` process: median {process_time(5) * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
