@@ -62,6 +62,10 @@ class FakeSlack:
         self.port = 0
         self.socket_acks: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
+        # Bot tokens the Web API accepts, and methods answered by a handler of a test's own
+        # that checks credentials itself (tests/storage/fake_oauth.py: oauth.v2.access).
+        self.bot_tokens: set[str] = {BOT_TOKEN}
+        self.methods: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {}
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -181,10 +185,12 @@ class FakeSlack:
                     {"ok": False, "error": "ratelimited"}, status=429, headers=extra
                 )
             return web.Response(status=failure.status, text="upstream failure", headers=extra)
-        expected_token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        tokens = {APP_TOKEN} if method == "apps.connections.open" else self.bot_tokens
         problem = block_kit_problem(body)
-        if headers.get("Authorization") != f"Bearer {expected_token}":
-            answer: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        if method in self.methods:
+            answer: dict[str, Any] = self.methods[method](body, headers)
+        elif headers.get("Authorization") not in {f"Bearer {token}" for token in tokens}:
+            answer = {"ok": False, "error": "invalid_auth"}
         elif problem is not None:
             answer = {"ok": False, "error": "invalid_blocks", "detail": problem}
         else:
