@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.knowledge import Entry, KnowledgeBase, Measure, Unstated
+from bot.core.knowledge import Entry, KnowledgeBase, Measure, SmalltalkTopic, Unstated
 from bot.core.normalise import MAX_QUESTION_CHARS, Analyser, Analysis, fold, stems, words
 from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
 from bot.core.safety import SafetyCheck, SafetyVerdict
@@ -49,6 +49,35 @@ CLARIFY_MAX_CHOICES = 3
 FUZZY_CANDIDATES = 12
 POSTINGS_CAP = 500  # phrasings read per question term (see _scores)
 UNSTATED_FORM_SIMILARITY = 80
+SMALLTALK_MAX_WORDS = 7
+SMALLTALK_FILLER = frozenset(
+    {
+        "bot",
+        "there",
+        "so",
+        "very",
+        "much",
+        "really",
+        "just",
+        "that",
+        "is",
+        "it",
+        "this",
+        "a",
+        "the",
+        "oh",
+        "ok",
+        "okay",
+        "well",
+        "all",
+        "again",
+        "and",
+        "with",
+        "for",
+        "please",
+        "you",
+    }
+)
 FUZZY_ONLY_THRESHOLD = 88  # a question with no content words must match a phrasing this well
 
 Item = Entry | Unstated
@@ -163,6 +192,10 @@ class Router:
             for topic in kb.smalltalk
             for phrase in topic.phrases
         }
+        self._smalltalk_words = [
+            (topic, frozenset(w for p in topic.phrases for w in words(fold(p))))
+            for topic in kb.smalltalk
+        ]
         self._measure_names = {
             " ".join(words(fold(name))): measure
             for measure in kb.measures
@@ -501,14 +534,22 @@ class Router:
             confidence=1.0,
         )
 
+    def _smalltalk_topic(self, analysis: Analysis) -> SmalltalkTopic | None:
+        """A message is small talk when it is one of a topic's phrases, or when every word
+        of it, filler aside, is a word of one topic's phrases ("thanks, that's helpful")."""
+        topic = self._smalltalk.get(analysis.text)
+        if topic is not None or not 0 < len(analysis.words) <= SMALLTALK_MAX_WORDS:
+            return topic
+        content = {w for w in analysis.words if w not in SMALLTALK_FILLER}
+        if not content:
+            return None
+        for candidate, vocabulary in self._smalltalk_words:
+            if content <= vocabulary:
+                return candidate
+        return None
+
     def _smalltalk_reply(self, question: str, analysis: Analysis) -> Reply | None:
-        text = analysis.text
-        topic = self._smalltalk.get(text)
-        if topic is None and 0 < len(analysis.words) <= 3:
-            found = process.extractOne(
-                text, list(self._smalltalk), scorer=fuzz.ratio, score_cutoff=95
-            )
-            topic = self._smalltalk[found[0]] if found else None
+        topic = self._smalltalk_topic(analysis)
         if topic is None:
             return None
         suggestions: Iterable[str] = self.kb.example_questions[:3] if topic.id == "help" else ()
