@@ -131,6 +131,9 @@ class Settings:
     port: int = 3000
     shutdown_grace_seconds: float = 10.0
     dedupe_ttl_seconds: int = 900
+    redis_key_prefix: str = "hackathon-bot:"  # namespaces the dedupe keys in a shared Redis
+    knowledge_poll_seconds: float = 2.0  # how often to look for knowledge edits; 0: SIGHUP only
+    web_workers: int = 1  # HTTP worker processes per replica
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -162,6 +165,9 @@ class Settings:
             port=_int(env, "PORT", 3000, minimum=1),
             shutdown_grace_seconds=_float(env, "SHUTDOWN_GRACE_SECONDS", 10.0),
             dedupe_ttl_seconds=_int(env, "DEDUPE_TTL_SECONDS", 900, minimum=900),
+            redis_key_prefix=_text(env, "REDIS_KEY_PREFIX") or "hackathon-bot:",
+            knowledge_poll_seconds=_float(env, "KNOWLEDGE_POLL_SECONDS", 2.0),
+            web_workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
         )
 
     def require(self, *names: str) -> None:
