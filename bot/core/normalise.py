@@ -22,6 +22,7 @@ MAX_QUESTION_CHARS = 500
 #: Question words that set a question's type only within the first few words.
 INTERROGATIVES = frozenset({"who", "whom", "whose", "when", "where", "how", "what", "which", "by"})
 INTERROGATIVE_REACH = 3
+CLAUSE_SUBJECTS = frozenset({"it", "they", "we", "you", "i", "he", "she", "this", "that"})
 
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _CHANNEL_LINK = re.compile(r"<#[A-Z0-9]+(?:\|[^>]*)?>")
@@ -118,6 +119,8 @@ def stem(word: str) -> str:
             break
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
+    if len(word) > 5:
+        word = word.replace("yz", "ys").replace("iz", "is")  # analyze, organize: one form
     return word
 
 
@@ -263,8 +266,13 @@ class Analyser:
         words_before = 0
         found: set[str] = set()
         position = {i: n for n, i in enumerate(i for i, s in enumerate(content) if s)}
-        for start, _, labels in self._question_types.scan(content):
+        for start, end, labels in self._question_types.scan(content):
             words_before = position.get(start, 0)
-            if content[start] not in INTERROGATIVES or words_before <= INTERROGATIVE_REACH:
+            if content[start] not in INTERROGATIVES:
+                found |= labels
+            elif words_before <= INTERROGATIVE_REACH and not (
+                end < len(content) and content[end] in CLAUSE_SUBJECTS
+            ):
+                # "when it is done, who ..." opens a clause, not a question about a time.
                 found |= labels
         return frozenset(found)

@@ -196,6 +196,7 @@ class Router:
             (topic, frozenset(w for p in topic.phrases for w in words(fold(p))))
             for topic in kb.smalltalk
         ]
+        self._smalltalk_vocabulary = frozenset().union(*(v for _, v in self._smalltalk_words))
         self._measure_names = {
             " ".join(words(fold(name))): measure
             for measure in kb.measures
@@ -546,6 +547,10 @@ class Router:
         for candidate, vocabulary in self._smalltalk_words:
             if content <= vocabulary:
                 return candidate
+        # Mixed small talk ("ok thanks bye"): the topic of the last word.
+        if content <= self._smalltalk_vocabulary:
+            last = next(w for w in reversed(analysis.words) if w in content)
+            return next(t for t, vocabulary in self._smalltalk_words if last in vocabulary)
         return None
 
     def _smalltalk_reply(self, question: str, analysis: Analysis) -> Reply | None:
