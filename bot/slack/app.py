@@ -42,6 +42,17 @@ from bot.slack.services import SERVICES_KEY, ResponseUrlPoster, SlackServices
 log = logging.getLogger(__name__)
 
 
+class _ClientTokenNotice(logging.Filter):
+    """Drops Bolt's start-up warning that SLACK_BOT_TOKEN "will be unused" because a client is
+    given: the client is built from that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_CLIENT_TOKEN_NOTICE = _ClientTokenNotice()
+
+
 class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
     """Retries every 5xx answer, not only 500 and 503 (gateways answer 502 and 504)."""
 
@@ -109,6 +120,7 @@ def create_app(
         session=session,
         retry_handlers=list(handlers),
     )
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_CLIENT_TOKEN_NOTICE)
     bolt = AsyncApp(
         name="hackathon-bot",
         client=client,

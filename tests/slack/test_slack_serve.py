@@ -1,0 +1,174 @@
+"""``python -m bot serve`` as a real process: HTTP mode and Socket Mode against the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.slack.slack_requests import SIGNING_SECRET, SlackSender, event_envelope, mention
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTION = "Who co-hosted the hackathon?"
+SERVING = re.compile(r"serving Slack on (http://\S+)/slack/events")
+
+
+class BotProcess:
+    """A ``python -m bot serve`` child process whose log lines are collected."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._new_line = asyncio.Condition()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.lines.append(raw.decode(errors="replace").rstrip())
+            async with self._new_line:
+                self._new_line.notify_all()
+
+    async def wait_for_line(self, pattern: re.Pattern[str], within: float = 20) -> re.Match[str]:
+        def found() -> re.Match[str] | None:
+            return next((m for line in self.lines if (m := pattern.search(line))), None)
+
+        async with asyncio.timeout(within), self._new_line:
+            await self._new_line.wait_for(
+                lambda: found() is not None or self.process.returncode is not None
+            )
+        match = found()
+        assert match is not None, "\n".join(self.lines)
+        return match
+
+    async def stop(self, within: float = 20) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(within):
+            code = await self.process.wait()
+            await self._reader
+        return code
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+
+async def start_bot(fake: FakeSlack, *args: str) -> BotProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "DATABASE_", "REDIS_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_BASE_URL=fake.api_url,
+        STORE_REPLIES="false",
+        LOG_LEVEL="INFO",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return BotProcess(process)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.mark.slow
+async def test_serve_http_answers_signed_events_and_stops_on_sigterm(
+    fake_slack: FakeSlack, session: aiohttp.ClientSession
+) -> None:
+    bot = await start_bot(fake_slack, "--http", "--host", "127.0.0.1", "--port", "0")
+    try:
+        base = (await bot.wait_for_line(SERVING)).group(1)
+        async with session.get(f"{base}/health") as health:
+            assert health.status == 200
+            assert (await health.json())["entries"] > 0
+        sender = SlackSender(session, f"{base}/slack/events")
+        response = await sender.event(mention(QUESTION))
+        assert response.status == 200
+        [call] = await fake_slack.wait_for_calls("chat.postMessage", within=20)
+        assert "Home Secretary and Microsoft" in call.body["text"]
+    finally:
+        code = await bot.stop()
+    assert code == 0
+    assert QUESTION not in bot.log, "message text is never logged at INFO"
+    assert BOT_TOKEN not in bot.log
+    assert SIGNING_SECRET not in bot.log
+
+
+@pytest.mark.slow
+async def test_serve_socket_mode_answers_events_pushed_over_the_websocket(
+    fake_slack: FakeSlack,
+) -> None:
+    bot = await start_bot(fake_slack, "--socket")
+    try:
+        await bot.wait_for_line(re.compile("connected to Slack over Socket Mode"))
+        envelope = {
+            "envelope_id": "env-0001",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            "payload": event_envelope(mention(QUESTION)),
+        }
+        await fake_slack.send_envelope(envelope)
+        await fake_slack.wait_for(
+            lambda f: any(a.get("envelope_id") == "env-0001" for a in f.socket_acks)
+        )
+        [call] = await fake_slack.wait_for_calls("chat.postMessage", within=20)
+        assert "Home Secretary and Microsoft" in call.body["text"]
+        assert (
+            fake_slack.delivered("apps.connections.open")[0].headers["Authorization"]
+            == f"Bearer {APP_TOKEN}"
+        )
+    finally:
+        code = await bot.stop()
+    assert code == 0
+    assert QUESTION not in bot.log
+    assert APP_TOKEN not in bot.log
+
+
+async def test_serve_without_settings_names_the_missing_variable(fake_slack: FakeSlack) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    env["SLACK_API_BASE_URL"] = fake_slack.api_url
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--socket",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        out, err = await process.communicate()
+    assert process.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        "python -m bot serve: SLACK_BOT_TOKEN: is required for this command"
+    ]
+    assert not out
+    assert not fake_slack.calls
