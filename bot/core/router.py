@@ -95,7 +95,7 @@ class Candidate:
     wrong_type: bool
     unstated: bool
     similarity: float = 0.0  # rapidfuzz similarity to the best phrasing, 0..100
-    distinct: bool = True  # for unstated items: the question asks something the closest lack
+    distinct: bool = True  # for unstated items: more than "tell me about <subject>"
     other_subject: bool = False  # the question names a subject the candidate is not about
 
 
@@ -306,8 +306,10 @@ class Router:
             if other_subject:
                 score *= OTHER_SUBJECT_FACTOR
             asked = analysis.question_types
-            distinct = bool(terms - indexed.closest_vocabulary) or bool(
-                asked & indexed.asks and not asked & indexed.closest_answers
+            distinct = (
+                bool(terms - self._subjects)
+                or bool(terms - indexed.closest_vocabulary)
+                or bool(asked & indexed.asks and not asked & indexed.closest_answers)
             )
             candidates.append(
                 Candidate(
@@ -383,8 +385,8 @@ class Router:
 
     def _match(self, question: str, analysis: Analysis) -> Reply:
         candidates = self._scores(analysis) or self._fuzzy_only(analysis)
-        # An unstated item whose closest entries explain every word of the question, and
-        # whose form is not the question's, is not what was asked ("tell me about X").
+        # "Tell me about the Home Secretary" names only a subject: an unstated item about it
+        # (his name) is not what was asked unless the whole question has its form.
         candidates = [
             c
             for c in candidates

@@ -25,16 +25,18 @@ def test_dev_set_targets(router: Router) -> None:
     assert report.false_answer_rate <= 0.03
 
 
-@pytest.mark.parametrize("path", OWN_SETS, ids=lambda p: p.name)
-def test_own_question_sets(router: Router, path: Path) -> None:
-    report = evaluate(router, load_items(path))
-    assert report.accuracy >= 0.93, report.to_json()["misses"]
-    assert report.false_answer_rate <= 0.05, report.to_json()["misses"]
+def test_own_question_sets_together(router: Router) -> None:
+    """All our own sets at once (each is small: one near-miss is several per cent alone)."""
+    items = [item for path in OWN_SETS for item in load_items(path)]
+    assert len(items) >= 400
+    report = evaluate(router, items)
+    misses = report.to_json()["misses"]
+    assert report.accuracy >= 0.95, misses
+    assert report.false_answer_rate <= 0.05, misses
     categories = report.by_category()
     for name in ("safeguarding", "harmful"):
-        if name in categories:
-            right, total = categories[name]
-            assert right == total, report.to_json()["misses"]
+        right, total = categories[name]
+        assert right == total, misses
 
 
 @pytest.mark.parametrize(
