@@ -4,6 +4,9 @@
 development without a public URL. ``--http`` (needs SLACK_BOT_TOKEN and
 SLACK_SIGNING_SECRET) serves ``POST /slack/events`` and ``GET /health``. Both stop cleanly on
 SIGINT or SIGTERM, letting replies in flight finish.
+
+In HTTP mode the deployment layer (:mod:`bot.deploy`) adds ``/metrics``, draining on SIGTERM,
+knowledge reloads on SIGHUP or file changes, and ``--workers N`` worker processes.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -35,7 +40,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, default=None, help="HTTP port (default: $PORT or 3000; 0 picks one)"
     )
     parser.add_argument("--host", default=None, help="HTTP address (default: $HOST or 0.0.0.0)")
+    parser.add_argument(
+        "--workers",
+        type=_at_least_one,
+        default=None,
+        help="HTTP worker processes sharing the port (default: $WEB_CONCURRENCY or 1)",
+    )
     add_knowledge_option(parser)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number, at least 1")
+    return int(text)
 
 
 @dataclass
@@ -49,18 +66,29 @@ class Backends:
 
 async def open_backends(settings: Settings) -> Backends:
     """The stores the app runs with: replies in the database (unless STORE_REPLIES is off),
-    event deduplication in this process's memory."""
-    from bot.slack.memory import InMemoryReplyStore, TTLEventDeduplicator
+    event deduplication shared in Redis when REDIS_URL is set, else in this process's memory."""
+    from bot.deploy.dedupe import open_event_deduplicator
+    from bot.slack.memory import InMemoryReplyStore
     from bot.storage.serving import open_reply_store
 
-    async def nothing_to_close() -> None:
-        return None
+    deduplicator, close_deduplicator = await open_event_deduplicator(settings)
+    try:
+        sql_store = await open_reply_store(settings)
+    except BaseException:
+        await close_deduplicator()
+        raise
 
-    sql_store = await open_reply_store(settings)
+    async def close() -> None:
+        try:
+            if sql_store is not None:
+                await sql_store.aclose()
+        finally:
+            await close_deduplicator()
+
     return Backends(
         reply_store=sql_store or InMemoryReplyStore(),
-        deduplicator=TTLEventDeduplicator(settings.dedupe_ttl_seconds),
-        close=sql_store.aclose if sql_store is not None else nothing_to_close,
+        deduplicator=deduplicator,
+        close=close,
     )
 
 
@@ -76,12 +104,24 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    router = Router(load_knowledge(args.knowledge or settings.knowledge_dir))
+    if args.knowledge is not None:  # reloads read the same directory
+        settings = dataclasses.replace(settings, knowledge_dir=args.knowledge)
+    router = Router(load_knowledge(settings.knowledge_dir))
     if args.socket:
         asyncio.run(_serve_socket_mode(settings, router))
     else:
         host = args.host or settings.host
         port = settings.port if args.port is None else args.port
+        workers = settings.web_workers if args.workers is None else args.workers
+        if workers > 1:  # a pre-fork supervisor; see bot.deploy.workers
+            from bot.deploy.workers import serve_workers
+
+            def serve_worker(listener: socket.socket, current: Router) -> None:
+                asyncio.run(_serve_http(settings, current, host, port, listener=listener))
+
+            return serve_workers(
+                settings, router, host=host, port=port, workers=workers, serve_worker=serve_worker
+            )
         asyncio.run(_serve_http(settings, router, host, port))
     return 0
 
@@ -99,14 +139,24 @@ async def _stopped() -> None:
             loop.remove_signal_handler(number)
 
 
-async def _serve_http(settings: Settings, router: Router, host: str, port: int) -> None:
+async def _serve_http(
+    settings: Settings,
+    router: Router,
+    host: str,
+    port: int,
+    *,
+    listener: socket.socket | None = None,
+) -> None:
+    """Serve until SIGTERM; ``listener``: a socket shared with other worker processes."""
     from aiohttp import web
 
+    from bot.deploy.runtime import ReplicaRuntime
     from bot.slack.app import create_app
     from bot.slack.server import EVENTS_PATH, create_web_app
     from bot.storage.serving import open_installs
 
     assert settings.slack_signing_secret is not None
+    runtime = ReplicaRuntime(settings, watch_knowledge=listener is None)
     backends = await open_backends(settings)
     installs = None
     try:
@@ -114,10 +164,11 @@ async def _serve_http(settings: Settings, router: Router, host: str, port: int) 
         slack_app = create_app(
             settings,
             router,
-            reply_store=backends.reply_store,
-            deduplicator=backends.deduplicator,
+            reply_store=runtime.reply_store(backends.reply_store),
+            deduplicator=runtime.deduplicator(backends.deduplicator),
             installation_store=installs.installation_store if installs else None,
             oauth_settings=installs.oauth_settings if installs else None,
+            retry_handlers=runtime.retry_handlers(),
         )
         if installs is not None:
             installs.register(slack_app.bolt)
@@ -126,16 +177,21 @@ async def _serve_http(settings: Settings, router: Router, host: str, port: int) 
             signing_secret=settings.slack_signing_secret.reveal(),
             grace_seconds=settings.shutdown_grace_seconds,
         )
+        runtime.attach(web_app, slack_app)
         runner = web.AppRunner(web_app, shutdown_timeout=settings.shutdown_grace_seconds)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port)
+            site = (
+                web.SockSite(runner, listener)
+                if listener is not None
+                else web.TCPSite(runner, host, port)
+            )
             await site.start()
             for address in runner.addresses:
                 bound_host, bound_port = address[0], address[1]
                 log.info("serving Slack on http://%s:%d%s", bound_host, bound_port, EVENTS_PATH)
             log.info("%d knowledge entries loaded", len(router.kb.entries))
-            await _stopped()
+            await runtime.serve_until_stopped()  # drains on SIGTERM, reloads on SIGHUP
             log.info("stopping")
         finally:
             await runner.cleanup()
