@@ -52,19 +52,12 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """A curated question with its short answer and citations.
-
-    ``answers`` lists the question types (who, when, ...) the answer gives; a question of a
-    type the entry does not give is not answered by it.
-    """
+class Askable:
+    """Something people ask: an id, a readable question, other phrasings and keywords."""
 
     id: str
     question: str
     alternates: tuple[str, ...]
-    answer: str
-    citations: tuple[Citation, ...]
-    answers: frozenset[str]
     keywords: tuple[str, ...]
 
     @property
@@ -73,19 +66,24 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
-class Unstated:
+class Entry(Askable):
+    """A curated question with its short answer and citations.
+
+    ``answers`` lists the question types (who, when, ...) the answer gives; a question of a
+    type the entry does not give is not answered by it.
+    """
+
+    answer: str
+    citations: tuple[Citation, ...]
+    answers: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Unstated(Askable):
     """Something people ask that no source states, with the entries nearest to it."""
 
-    id: str
-    question: str
-    alternates: tuple[str, ...]
     missing: str
     closest: tuple[str, ...]
-    keywords: tuple[str, ...]
-
-    @property
-    def phrasings(self) -> tuple[str, ...]:
-        return (self.question, *self.alternates)
 
 
 @dataclass(frozen=True, slots=True)
