@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -74,7 +74,6 @@ class Reply:
     suggestions: tuple[Suggestion, ...] = ()
     support_routes: tuple[SupportRoute, ...] = ()
     confidence: float = 0.0
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def is_private(self) -> bool:
