@@ -113,12 +113,8 @@ def create_app(
         settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
     )
     handlers = web_api_retry_handlers() if retry_handlers is None else retry_handlers
-    session = aiohttp.ClientSession()
     client = AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_base_url,
-        session=session,
-        retry_handlers=list(handlers),
+        token=token, base_url=settings.slack_api_base_url, retry_handlers=list(handlers)
     )
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_CLIENT_TOKEN_NOTICE)
     bolt = AsyncApp(
@@ -130,11 +126,9 @@ def create_app(
         installation_store=installation_store,
         oauth_settings=oauth_settings,
     )
+    responses = ResponseUrlPoster(list(handlers))
     services = SlackServices(
-        router=router,
-        reply_store=reply_store,
-        deduplicator=deduplicator,
-        responses=ResponseUrlPoster(session, list(handlers)),
+        router=router, reply_store=reply_store, deduplicator=deduplicator, responses=responses
     )
 
     async def attach_services(
@@ -145,4 +139,9 @@ def create_app(
 
     bolt.use(attach_services)
     register_listeners(bolt)
+    # Opened last, so that nothing above can fail and leave it unclosed. Bolt gives each
+    # request a copy of the client that shares this session.
+    session = aiohttp.ClientSession()
+    client.session = session
+    responses.session = session
     return SlackApp(bolt=bolt, services=services, session=session)

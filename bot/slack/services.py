@@ -43,14 +43,16 @@ class ResponseUrlPoster:
     """Posts to the ``response_url`` of a command or a click, with the Web API's retries."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, retry_handlers: list[AsyncRetryHandler]
+        self,
+        retry_handlers: list[AsyncRetryHandler],
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
-        self._session = session
         self._retry_handlers = retry_handlers
+        self.session = session  # None: a session per post
 
     async def post(self, url: str, payload: dict[str, Any]) -> None:
         client = AsyncWebhookClient(
-            url, session=self._session, retry_handlers=list(self._retry_handlers)
+            url, session=self.session, retry_handlers=list(self._retry_handlers)
         )
         response = await client.send_dict(payload)
         if response.status_code != 200:

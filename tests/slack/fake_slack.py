@@ -47,6 +47,7 @@ class Call:
 class _Failure:
     status: int
     retry_after: int | None
+    error: str | None = None  # with status 200: Slack's {"ok": false, "error": ...}
 
 
 class FakeSlack:
@@ -104,6 +105,10 @@ class FakeSlack:
         self._failures.setdefault(method, []).extend(
             _Failure(status, retry_after) for _ in range(times)
         )
+
+    def refuse_next(self, method: str, error: str) -> None:
+        """Answer the next call of ``method`` with 200 and ``{"ok": false, "error": error}``."""
+        self._failures.setdefault(method, []).append(_Failure(200, None, error))
 
     def slow_down(self, method: str, seconds: float) -> None:
         """Make every call of ``method`` take ``seconds`` before it is answered."""
@@ -175,6 +180,10 @@ class FakeSlack:
             await asyncio.sleep(self._delays[method])
         headers = dict(request.headers)
         failure = self._scripted_failure(method)
+        if failure is not None and failure.error is not None:
+            refusal = {"ok": False, "error": failure.error}
+            await self._record(Call(method, body, 400, request.path, headers, refusal))
+            return web.json_response(refusal)
         if failure is not None:
             await self._record(Call(method, body, failure.status, request.path, headers))
             extra = (

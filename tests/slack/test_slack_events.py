@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -225,6 +226,25 @@ async def test_a_reply_that_slack_never_accepts_is_not_recorded(
     await fake_slack.wait_for(lambda f: len(f.attempts("chat.postMessage")) == 4, within=20)
     await bot.idle()
     assert not fake_slack.delivered("chat.postMessage")
+    assert not bot.store.replies
+
+
+async def test_a_failed_reply_is_logged_without_the_message_text(
+    bot: RunningBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    fake_slack.refuse_next("chat.postMessage", "channel_not_found")
+    secret_question = "who co-hosted the hackathon? my-private-words"
+    await bot.sender.event(mention(secret_question))
+    await fake_slack.wait_for(lambda f: bool(f.attempts("chat.postMessage")))
+    await bot.idle()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot")]
+    assert [r.getMessage() for r in errors] == [
+        "Slack app_mention event failed: SlackApiError(channel_not_found)"
+    ]
+    assert not any(
+        "my-private-words" in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO
+    )
     assert not bot.store.replies
 
 

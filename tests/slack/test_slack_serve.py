@@ -63,6 +63,7 @@ class BotProcess:
 
 
 async def start_bot(fake: FakeSlack, *args: str) -> BotProcess:
+    """Start ``python -m bot serve ARGS`` (Socket Mode gets no signing secret: it needs none)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -71,11 +72,12 @@ async def start_bot(fake: FakeSlack, *args: str) -> BotProcess:
     env.update(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_BASE_URL=fake.api_url,
         STORE_REPLIES="false",
         LOG_LEVEL="INFO",
     )
+    if "--http" in args:
+        env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -30,7 +30,7 @@ def describe_request(body: dict[str, Any] | None) -> str:
 
 
 async def handle_error(error: Exception, body: dict[str, Any] | None) -> None:
-    log.error("failed handling a %s: %s", describe_request(body), describe_error(error))
+    log.error("Slack %s failed: %s", describe_request(body), describe_error(error))
     log.debug("failure details", exc_info=error)
 
 
