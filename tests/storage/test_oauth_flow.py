@@ -55,7 +55,9 @@ class Installing:
             assert response.status == 200
             page = await response.text()
             cookie = response.headers["Set-Cookie"]
-        link = unescape(re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', page)[1])  # type: ignore[index]
+        found = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', page)
+        assert found is not None, page
+        link = unescape(found[1])
         query = parse_qs(urlsplit(link).query)
         assert query["client_id"] == [CLIENT_ID]
         assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
