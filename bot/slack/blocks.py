@@ -14,6 +14,7 @@ click without shared state.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -256,7 +257,7 @@ def reply_message(
     """
     head: list[Block] = []
     if shared_by is not None:
-        line = kb.message("slack.shared_by").replace("{user}", f"<@{shared_by}>")
+        line = kb.message("slack.shared_by").replace("{user}", _mention(shared_by))
         head.append(_context(_fill(line, "question", reply.question)))
     elif restate:
         head.append(_context(_fill(kb.message("slack.you_asked"), "question", reply.question)))
@@ -280,6 +281,13 @@ def reply_message(
 
     blocks = head + citation_blocks(reply.citations, kb, MAX_BLOCKS - len(head) - len(tail)) + tail
     return SlackMessage(text=escaped(reply.body, MAX_FALLBACK_TEXT), blocks=tuple(blocks))
+
+
+def _mention(user_id: str) -> str:
+    """A mention of a Slack user id; anything that is not an id stays plain, escaped text."""
+    if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id):
+        return f"<@{user_id}>"
+    return escape_mrkdwn(user_id)
 
 
 def _fill(template: str, placeholder: str, user_text: str, limit: int = MAX_CONTEXT_TEXT) -> str:

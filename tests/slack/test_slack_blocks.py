@@ -178,3 +178,11 @@ def test_recording_a_voter_keeps_the_other_blocks(knowledge: KnowledgeBase) -> N
         decoded = ReplyRef.decode(button["value"])
         assert decoded is not None
         assert decoded.voters == ("U0VOTER",)
+
+
+def test_only_a_real_user_id_becomes_a_mention(knowledge: KnowledgeBase) -> None:
+    reply = Reply(question="q", kind=ReplyKind.ANSWER, body="An answer.", intent="x")
+    shared = reply_message(reply, knowledge, ref=ref(), shared_by="U0ASKER1").to_api()
+    assert mrkdwn_text(shared).count("<@U0ASKER1> asked: q") == 1
+    forged = reply_message(reply, knowledge, ref=ref(), shared_by="U1> <!channel").to_api()
+    assert not PING.search(mrkdwn_text(forged))
