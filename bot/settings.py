@@ -138,6 +138,17 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        # Bolt itself switches to OAuth when it sees both of these, even beside a bot token.
+        if (
+            _text(env, "SLACK_BOT_TOKEN")
+            and _text(env, "SLACK_CLIENT_ID")
+            and _text(env, "SLACK_CLIENT_SECRET")
+        ):
+            raise SettingsError(
+                "SLACK_BOT_TOKEN",
+                "set it for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to "
+                "install into many workspaces, not both",
+            )
         knowledge = _text(env, "BOT_KNOWLEDGE_DIR")
         level = (_text(env, "LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
