@@ -16,19 +16,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import yaml
 
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from tests.deploy.conftest import StartReplica
+from tests.deploy.knowledge_edits import MARK, break_faq, mark_answer
 from tests.deploy.replicas import Attempt, Event, Replica, deliver, poll, replies_by_ts
 from tests.slack.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "Who co-hosted the hackathon?"
-MARK = "Reloaded: "
 REJECTED = re.compile(r"knowledge reload rejected \((file change|SIGHUP)\)")
 RELOADED = re.compile(r"knowledge reloaded \((file change|SIGHUP)\)")
 
@@ -38,24 +37,6 @@ def knowledge(tmp_path: Path) -> Path:
     copy = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_KNOWLEDGE_DIR, copy)
     return copy
-
-
-def break_faq(directory: Path) -> str:
-    """Make faq.yaml malformed; returns its previous text."""
-    faq = directory / "faq.yaml"
-    before = faq.read_text(encoding="utf-8")
-    faq.write_text(before + "\n- id: [unclosed\n", encoding="utf-8")
-    return before
-
-
-def mark_answer(directory: Path, faq_text: str, entry_id: str) -> None:
-    """Write ``faq_text`` back with the answer of ``entry_id`` marked (a valid edit)."""
-    entries = yaml.safe_load(faq_text)
-    entry = next(e for e in entries if e["id"] == entry_id)
-    entry["answer"] = MARK + entry["answer"]
-    (directory / "faq.yaml").write_text(
-        yaml.safe_dump(entries, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
 
 
 def reply_texts(fake: FakeSlack, batch: list[Event]) -> list[str]:
