@@ -4,8 +4,9 @@ For each replica count it starts the fake Slack Web API (tests/slack/fake_slack.
 process and that many ``python -m bot serve --http`` processes sharing duplicate suppression in
 Redis, then fires signed ``app_mention`` events at them round-robin, as a load balancer would,
 as fast as ``--concurrency`` allows. It reports acked and answered events per second, ack
-latency p50 and p99, the resident memory of each replica (its supervisor and workers added up),
-and the 3-to-1 ratios. Every event must be answered exactly once.
+latency p50 and p99, the resident memory of each replica (its supervisor and workers added up;
+RSS counts pages the workers share with the supervisor once per process, PSS splits them), and
+the 3-to-1 ratios. Every event must be answered exactly once.
 
     python benchmarks/replicas.py                         # 1 and 3 replicas, 1500 events each
     python benchmarks/replicas.py --workers 2 --events 3000
@@ -78,12 +79,13 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def rss_mib(pid: int) -> float:
+def memory_mib(pid: int, field: str) -> float:
+    """``Rss`` or ``Pss`` (shared pages split between their sharers) of a process tree."""
     total_kib = 0
     for member in process_tree(pid):
         try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith(f"{field}:"):
                     total_kib += int(line.split()[1])
         except OSError:
             continue
@@ -111,7 +113,9 @@ class Run:
     ack_ms_p50: float
     ack_ms_p99: float
     rss_mib_per_replica: list[float]
+    pss_mib_per_replica: list[float]
     replica_cpu_ms_per_event: float
+    generator_cpu_ms_per_event: float
     non_200: int
     missing: int
     doubled: int
@@ -159,6 +163,7 @@ async def measure(args: argparse.Namespace, count: int) -> Run:
             await fake.wait_for_calls("chat.postMessage", count=len(warm), within=120)
             fake.calls.clear()
             cpu_before = sum(cpu_seconds(r.pid) for r in replicas)
+            own_cpu_before = time.process_time()
 
             batch, latencies, non_200, ack_wall = await fire(
                 http, replicas, args.events, args.concurrency
@@ -169,7 +174,9 @@ async def measure(args: argparse.Namespace, count: int) -> Run:
             )
             answered_wall = time.perf_counter() - answered_from
             cpu = sum(cpu_seconds(r.pid) for r in replicas) - cpu_before
-            memory = [round(rss_mib(r.pid), 1) for r in replicas]
+            own_cpu = time.process_time() - own_cpu_before
+            rss = [round(memory_mib(r.pid, "Rss"), 1) for r in replicas]
+            pss = [round(memory_mib(r.pid, "Pss"), 1) for r in replicas]
             # Every delivery decided and every claimed reply sent: no duplicate still to come.
             await wait_until_settled(http, replicas, event_claims=args.warmup + args.events)
     finally:
@@ -188,8 +195,10 @@ async def measure(args: argparse.Namespace, count: int) -> Run:
         answered_per_second=round(args.events / answered_wall, 1),
         ack_ms_p50=round(statistics.median(ms), 2),
         ack_ms_p99=round(percentile(ms, 0.99), 2),
-        rss_mib_per_replica=memory,
+        rss_mib_per_replica=rss,
+        pss_mib_per_replica=pss,
         replica_cpu_ms_per_event=round(cpu * 1000 / args.events, 2),
+        generator_cpu_ms_per_event=round(own_cpu * 1000 / args.events, 2),
         non_200=non_200,
         missing=sum(1 for e in batch if not replies.get(e.ts)),
         doubled=sum(1 for e in batch if len(replies.get(e.ts, [])) > 1),
@@ -237,7 +246,9 @@ async def main(args: argparse.Namespace) -> int:
         "ack p50 ms",
         "ack p99 ms",
         "RSS MiB per replica",
+        "PSS MiB per replica",
         "replica CPU ms/event",
+        "load+fake CPU ms/event",
         "exactly once",
     )
     rows = [
@@ -249,7 +260,9 @@ async def main(args: argparse.Namespace) -> int:
             r.ack_ms_p50,
             r.ack_ms_p99,
             ", ".join(f"{m:.0f}" for m in r.rss_mib_per_replica),
+            ", ".join(f"{m:.0f}" for m in r.pss_mib_per_replica),
             r.replica_cpu_ms_per_event,
+            r.generator_cpu_ms_per_event,
             "yes"
             if not (r.missing or r.doubled or r.non_200)
             else f"NO ({r.missing} missing, {r.doubled} doubled, {r.non_200} non-200)",
