@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -14,6 +19,8 @@ from bot.storage.migrate import current_revision, head_revision, upgrade
 from bot.storage.models import Base
 from bot.storage.oauth import build_stores
 from tests.storage.conftest import make_settings
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_upgrade_builds_the_tables_of_the_models(database_url: str) -> None:
@@ -68,3 +75,47 @@ def test_opening_refuses_an_old_schema_when_upgrading_is_off(database_url: str) 
     finally:
         engine.dispose()
     Database.open(make_settings(database_url, database_auto_upgrade=False)).close()
+
+
+UPGRADER = """
+import sys, time
+from pathlib import Path
+from bot.settings import Secret, Settings
+from bot.storage.database import Database
+
+go = Path(sys.argv[2])
+deadline = time.monotonic() + 30
+while not go.exists():
+    assert time.monotonic() < deadline, "never told to go"
+    time.sleep(0.005)
+Database.open(Settings(database_url=sys.argv[1], user_hash_secret=Secret("s" * 32))).close()
+"""
+
+
+@pytest.mark.slow
+async def test_replicas_starting_at_once_upgrade_the_schema_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    starting = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            UPGRADER,
+            database_url,
+            str(go),
+            env=environment,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    go.touch()
+    for process in starting:
+        _out, err = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode == 0, err.decode()
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
