@@ -156,7 +156,7 @@ async def _serve_http(
     from bot.storage.serving import open_installs
 
     assert settings.slack_signing_secret is not None
-    runtime = ReplicaRuntime(settings, watch_knowledge=listener is None)
+    runtime = ReplicaRuntime(settings, supervised=listener is not None)
     backends = await open_backends(settings)
     installs = None
     try:

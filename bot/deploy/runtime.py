@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,7 @@ from bot.slack.server import EVENTS_PATH, HEALTH_PATH
 log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
+SUPERVISOR_CHECK_SECONDS = 1.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HANDLED_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP)
 
@@ -55,14 +57,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ReplicaRuntime:
     """Readiness, draining, knowledge reloads and metrics for one serving process.
 
-    ``watch_knowledge``: poll the knowledge files here (off in a supervised worker, where the
-    supervisor polls and signals).
+    ``supervised``: a worker of :mod:`bot.deploy.workers`. The supervisor polls the knowledge
+    and signals; the worker stops by itself if the supervisor disappears.
     """
 
-    def __init__(self, settings: Settings, *, watch_knowledge: bool = True) -> None:
+    def __init__(self, settings: Settings, *, supervised: bool = False) -> None:
         self.settings = settings
         self.metrics: Metrics = create_metrics()
-        self.watch_knowledge = watch_knowledge and settings.knowledge_poll_seconds > 0
+        self.supervisor_pid = os.getppid() if supervised else None
+        self.watch_knowledge = not supervised and settings.knowledge_poll_seconds > 0
         self.draining = False
         self._slack_app: SlackApp | None = None
         self._watcher: KnowledgeWatcher | None = None
@@ -148,13 +151,16 @@ class ReplicaRuntime:
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         # A supervised worker starts with these blocked, so none is lost before this point.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED_SIGNALS)
-        watcher = asyncio.create_task(self._watch(), name="knowledge-watcher")
+        watchers = [asyncio.create_task(self._watch(), name="knowledge-watcher")]
+        if self.supervisor_pid is not None:
+            watchers.append(asyncio.create_task(self._watch_supervisor(self.supervisor_pid)))
         try:
             await self._stop.wait()
             await self.drain()
         finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+            for task in watchers:
+                task.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
             for number in HANDLED_SIGNALS:
                 loop.remove_signal_handler(number)
 
@@ -240,6 +246,15 @@ class ReplicaRuntime:
                 changed = await asyncio.to_thread(watcher.settled_change)
             if changed:
                 await self.reload("file change")
+
+    async def _watch_supervisor(self, supervisor_pid: int) -> None:
+        """Stop (draining) when the supervisor is gone: the worker was orphaned."""
+        while True:
+            await asyncio.sleep(SUPERVISOR_CHECK_SECONDS)
+            if os.getppid() != supervisor_pid:
+                break
+        log.error("the supervisor %d is gone; this worker stops", supervisor_pid)
+        self.request_stop()
 
 
 def _route_label(request: web.Request) -> str:
