@@ -28,10 +28,20 @@ def source_of_listeners() -> str:
 
 def test_events_match_the_listeners(manifest: dict[str, Any]) -> None:
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"app_mention", "message.im", "app_home_opened"}
+    assert events == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
     source = source_of_listeners()
     for event in ("app_mention", "message", "app_home_opened"):
         assert f'app.event("{event}")' in source
+    # The many-workspace events are handled by the storage layer's OAuth set-up.
+    oauth_source = (BOT_PACKAGE.parent / "storage" / "oauth.py").read_text()
+    for event in ("app_uninstalled", "tokens_revoked"):
+        assert f'bolt.event("{event}")' in oauth_source
 
 
 def test_both_slash_commands_have_usage_hints(manifest: dict[str, Any]) -> None:
