@@ -350,3 +350,14 @@ def test_the_configmap_generator_writes_and_checks(tmp_path: Path) -> None:
         assert (tmp_path / "mounted" / relative).read_bytes() == (knowledge / relative).read_bytes()
     (knowledge / "faq.yaml").write_text((knowledge / "faq.yaml").read_text() + "\n# edited\n")
     assert configmap.main([*common, "--check"]) == 1
+
+
+def test_the_shipped_configmap_carries_the_current_knowledge() -> None:
+    """Kubernetes serves knowledge/ from this ConfigMap, so a stale one deploys old answers.
+
+    After editing knowledge/, run: python -m bot.deploy.configmap --write
+    """
+    shipped = DEPLOY / "k8s" / "knowledge-configmap.yaml"
+    assert shipped.read_text(encoding="utf-8") == configmap.manifest(DEFAULT_KNOWLEDGE_DIR), (
+        "deploy/k8s/knowledge-configmap.yaml is stale: run python -m bot.deploy.configmap --write"
+    )
