@@ -132,6 +132,7 @@ class KnowledgeBase:
     measures: tuple[Measure, ...]
     support_routes: tuple[SupportRoute, ...]
     smalltalk: tuple[SmalltalkTopic, ...]
+    smalltalk_filler: tuple[str, ...]  # words ignored when recognising small talk
     lexicon: Lexicon
     safety: SafetyVocabulary
     messages: Mapping[str, Mapping[str, str]]
@@ -507,7 +508,10 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
     return tuple(routes), SafetyVocabulary(lists)
 
 
-def _load_smalltalk(reader: _Reader) -> tuple[SmalltalkTopic, ...]:
+def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
+    data = reader.mapping(reader.data, "the file")
+    reader.check_keys({**data, "id": "smalltalk"}, ("id", "topics"), ("filler",))
+    filler = reader.texts({"id": "filler", "words": data.get("filler", [])}, "words")
     topics: list[SmalltalkTopic] = []
     for item in reader.items("topics"):
         reader.check_keys(item, ("id", "phrases", "reply"))
@@ -518,7 +522,7 @@ def _load_smalltalk(reader: _Reader) -> tuple[SmalltalkTopic, ...]:
                 reply=reader.text(item, "reply"),
             )
         )
-    return tuple(topics)
+    return tuple(topics), filler
 
 
 def _load_lexicon(reader: _Reader) -> Lexicon:
@@ -629,7 +633,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 
     routes, safety = _load_safety(_Reader(directory / "safety.yaml"))
     smalltalk_reader = _Reader(directory / "smalltalk.yaml")
-    smalltalk = _load_smalltalk(smalltalk_reader)
+    smalltalk, smalltalk_filler = _load_smalltalk(smalltalk_reader)
     _check_unique(smalltalk_reader, (t.id for t in smalltalk), "topic id")
     lexicon = _load_lexicon(_Reader(directory / "lexicon.yaml"))
     messages_reader = _Reader(directory / "messages.yaml")
@@ -647,6 +651,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         measures=measures,
         support_routes=routes,
         smalltalk=smalltalk,
+        smalltalk_filler=smalltalk_filler,
         lexicon=lexicon,
         safety=safety,
         messages=messages,

@@ -50,34 +50,6 @@ FUZZY_CANDIDATES = 12
 POSTINGS_CAP = 500  # phrasings read per question term (see _scores)
 UNSTATED_FORM_SIMILARITY = 80
 SMALLTALK_MAX_WORDS = 7
-SMALLTALK_FILLER = frozenset(
-    {
-        "bot",
-        "there",
-        "so",
-        "very",
-        "much",
-        "really",
-        "just",
-        "that",
-        "is",
-        "it",
-        "this",
-        "a",
-        "the",
-        "oh",
-        "ok",
-        "okay",
-        "well",
-        "all",
-        "again",
-        "and",
-        "with",
-        "for",
-        "please",
-        "you",
-    }
-)
 FUZZY_ONLY_THRESHOLD = 88  # a question with no content words must match a phrasing this well
 
 Item = Entry | Unstated
@@ -162,6 +134,7 @@ class Router:
         self._entries = {entry.id: entry for entry in kb.entries}
         items: list[Item] = [*kb.entries, *kb.unstated]
         self._indexed = [self._index(item) for item in items]
+        self._items = {item.id: item for item in items}
         # term -> phrasing ids; per candidate, term -> credit towards "explained".
         self._phrasing_postings: dict[str, list[int]] = defaultdict(list)
         self._phrasing_owner: list[int] = []
@@ -197,6 +170,7 @@ class Router:
             for topic in kb.smalltalk
         ]
         self._smalltalk_vocabulary = frozenset().union(*(v for _, v in self._smalltalk_words))
+        self._smalltalk_filler = frozenset(w for f in kb.smalltalk_filler for w in words(fold(f)))
         self._measure_names = {
             " ".join(words(fold(name))): measure
             for measure in kb.measures
@@ -445,10 +419,7 @@ class Router:
         }
 
     def _item(self, intent: str) -> Item:
-        for indexed in self._indexed:
-            if indexed.item.id == intent:
-                return indexed.item
-        raise KeyError(intent)
+        return self._items[intent]
 
     def answer_intent(self, intent: str, question: str, *, confidence: float = 1.0) -> Reply:
         """The answer of one entry (also used when someone picks a "did you mean" choice)."""
@@ -543,7 +514,7 @@ class Router:
         topic = self._smalltalk.get(analysis.text)
         if topic is not None or not 0 < len(analysis.words) <= SMALLTALK_MAX_WORDS:
             return topic
-        content = {w for w in analysis.words if w not in SMALLTALK_FILLER}
+        content = {w for w in analysis.words if w not in self._smalltalk_filler}
         if not content:
             return None
         for candidate, vocabulary in self._smalltalk_words:
