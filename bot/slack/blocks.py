@@ -33,6 +33,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.knowledge import KnowledgeBase, Measure
+from bot.core import render
 from bot.core.render import escape_mrkdwn
 from bot.core.reply import Citation, Reply, ReplyKind, SupportRoute
 
@@ -318,14 +319,7 @@ def citation_blocks(citations: Sequence[Citation], kb: KnowledgeBase, budget: in
 
 
 def source_line(citation: Citation, kb: KnowledgeBase) -> str:
-    title = escape_mrkdwn(citation.title)
-    if citation.first_line == citation.last_line:
-        line = kb.message("core.source_line_single", title=title, first=citation.first_line)
-    else:
-        line = kb.message(
-            "core.source_line", title=title, first=citation.first_line, last=citation.last_line
-        )
-    return cut(line, MAX_CONTEXT_TEXT)
+    return cut(escape_mrkdwn(render.source_line(kb, citation)), MAX_CONTEXT_TEXT)
 
 
 def _support_text(routes: Iterable[SupportRoute]) -> str:
