@@ -32,8 +32,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.knowledge import KnowledgeBase, Measure
 from bot.core import render
+from bot.core.knowledge import KnowledgeBase, Measure
 from bot.core.render import escape_mrkdwn
 from bot.core.reply import Citation, Reply, ReplyKind, SupportRoute
 
