@@ -218,9 +218,15 @@ class Analyser:
             word, self._targets, scorer=OSA.distance, score_cutoff=limit, limit=8
         )
         if len(word) == 4:
-            # Short real words sit one edit from domain words (room/groom, book/look):
-            # only a swap of two letters is corrected (lnog -> long).
-            matches = [m for m in matches if sorted(m[0]) == sorted(word)]
+            # Short real words sit one edit from domain words (room/groom, book/look): only
+            # a swap of two letters (lnog), a dropped last letter (smal) or a final z (dayz).
+            matches = [
+                m
+                for m in matches
+                if sorted(m[0]) == sorted(word)
+                or (len(m[0]) == 5 and m[0].startswith(word))
+                or (word.endswith("z") and m[0] == word[:-1] + "s")
+            ]
         if not matches:
             return word
         # Prefer the smallest distance, then the same first letter, then the closest length.

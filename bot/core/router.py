@@ -44,7 +44,7 @@ EXPLAINED_THRESHOLD = 0.62
 ON_TOPIC_THRESHOLD = 0.25
 CLARIFY_MARGIN = 0.04
 CLARIFY_MIN_EXPLAINED = 0.9
-CLARIFY_CEILING = 0.85  # a best score this high is answered even with a close rival
+CLARIFY_CEILING = 0.8  # a best score this high is answered even with a close rival
 CLARIFY_MAX_CHOICES = 3
 FUZZY_CANDIDATES = 12
 POSTINGS_CAP = 500  # phrasings read per question term (see _scores)
@@ -67,7 +67,7 @@ class Candidate:
     wrong_type: bool
     unstated: bool
     similarity: float = 0.0  # rapidfuzz similarity to the best phrasing, 0..100
-    distinct: bool = True  # for unstated items: more than "tell me about <subject>"
+    distinct: bool = True  # for unstated items: asks something its closest entries lack
     other_subject: bool = False  # the question names a subject the candidate is not about
 
 
@@ -280,10 +280,8 @@ class Router:
             if other_subject:
                 score *= OTHER_SUBJECT_FACTOR
             asked = analysis.question_types
-            distinct = (
-                bool(terms - self._subjects)
-                or bool(terms - indexed.closest_vocabulary)
-                or bool(asked & indexed.asks and not asked & indexed.closest_answers)
+            distinct = bool(terms - indexed.closest_vocabulary) or bool(
+                asked & indexed.asks and not asked & indexed.closest_answers
             )
             candidates.append(
                 Candidate(
@@ -359,8 +357,8 @@ class Router:
 
     def _match(self, question: str, analysis: Analysis) -> Reply:
         candidates = self._scores(analysis) or self._fuzzy_only(analysis)
-        # "Tell me about the Home Secretary" names only a subject: an unstated item about it
-        # (his name) is not what was asked unless the whole question has its form.
+        # An unstated item whose closest entries explain every word of the question ("tell
+        # me about the Home Secretary") is not what was asked, unless it has the same form.
         candidates = [
             c
             for c in candidates

@@ -8,6 +8,8 @@ support routes at once. A question is safeguarding when it
   phrases like "tell me" (``not_personal``);
 - names someone acting (``third_party_actors``) with harm against a child, unless it is plainly a
   question about the tool (``about_the_tool``) with no first-person words;
+- says the writer came across abuse material (``found_verbs`` with ``found_material`` and
+  ``first_person`` words);
 - voices worry about one's own urges (``self_urges``);
 - speaks of danger (``danger``) with a child or someone at risk.
 
@@ -74,6 +76,8 @@ class SafetyCheck:
             "abuse_terms",
             "harm_howto",
             "neutral_names",
+            "found_verbs",
+            "found_material",
         ):
             if required not in self._m.lists:
                 raise ValueError(f"safety.yaml: vocabulary list {required!r} is missing")
@@ -88,6 +92,10 @@ class SafetyCheck:
         if self._is_safeguarding(seq):
             return SafetyVerdict.SAFEGUARDING
         if self._is_refusal(seq):
+            # "My daughter's coach messages her privately" has the shape of covert contact,
+            # but names someone at risk: it is a disclosure, not a request.
+            if self._personal(seq):
+                return SafetyVerdict.SAFEGUARDING
             return SafetyVerdict.REFUSAL
         return SafetyVerdict.SAFE
 
@@ -108,6 +116,12 @@ class SafetyCheck:
         if m.has("report_requests", seq) and (m.has("report_targets", seq) or harm):
             return True
         if harm and self._personal(seq):
+            return True
+        if (
+            m.has("found_verbs", seq)
+            and m.has("found_material", seq)
+            and m.has("first_person", seq)
+        ):
             return True
         about_tool = m.has("about_the_tool", seq) and not m.has("first_person", seq)
         if harm and m.has("third_party_actors", seq) and m.has("child_terms", seq):
