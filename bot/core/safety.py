@@ -5,7 +5,9 @@ support routes at once. A question is safeguarding when it
 - asks how or where to report abuse, grooming, images or a person (``report_requests`` with a
   ``report_targets`` word);
 - names harm (``harm_terms``) together with someone at risk (``persons_at_risk``), not counting
-  phrases like "tell me" (``not_personal``);
+  phrases like "tell me" (``not_personal``), or with any first-person word when it is not about
+  the source's subjects (``about_the_tool``);
+- fears harm and asks how to tell or protect (``worry_phrases``);
 - names someone acting (``third_party_actors``) with harm against a child, unless it is plainly a
   question about the tool (``about_the_tool``) with no first-person words;
 - says the writer came across abuse material (``found_verbs`` with ``found_material`` and
@@ -78,6 +80,7 @@ class SafetyCheck:
             "neutral_names",
             "found_verbs",
             "found_material",
+            "worry_phrases",
         ):
             if required not in self._m.lists:
                 raise ValueError(f"safety.yaml: vocabulary list {required!r} is missing")
@@ -123,7 +126,13 @@ class SafetyCheck:
             and m.has("first_person", seq)
         ):
             return True
-        about_tool = m.has("about_the_tool", seq) and not m.has("first_person", seq)
+        about_source = m.has("about_the_tool", seq)
+        speaking = self._mask(seq, "not_personal")  # without "tell me", "I want to know"
+        if harm and m.has("first_person", speaking) and not about_source:
+            return True  # "we think grooming is happening in our club"
+        if m.has("worry_phrases", seq) and not about_source:
+            return True
+        about_tool = about_source and not m.has("first_person", seq)
         if harm and m.has("third_party_actors", seq) and m.has("child_terms", seq):
             return not about_tool
         return m.has("danger", seq) and (self._personal(seq) or m.has("child_terms", seq))
