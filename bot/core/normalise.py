@@ -191,7 +191,7 @@ class Analyser:
         question_types: Mapping[str, Iterable[str]],
         stopwords: Iterable[str],
         typos: Mapping[str, str],
-        vocabulary: Iterable[str],
+        vocabulary: Mapping[str, int],
         protected: Iterable[str] = (),
         fillers: Iterable[str] = (),
     ) -> None:
@@ -202,13 +202,15 @@ class Analyser:
         self._typos = {k.lower(): v.lower() for k, v in typos.items()}
         protected_words = {w for p in protected for w in words(fold(p))}
         self._vocabulary = frozenset(vocabulary) | protected_words
+        self._known_stems = frozenset(stem(w) for w in self._vocabulary) | self._stopwords
+        self._frequency = dict(vocabulary)
         # Only words the knowledge uses (not protected ones) are targets for corrections.
         self._targets = sorted(w for w in vocabulary if len(w) >= 3 and w.isalpha())
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
 
     def _correct_uncached(self, word: str) -> str:
-        if word in self._vocabulary or not word.isalpha():
-            return word
+        if word in self._vocabulary or not word.isalpha() or stem(word) in self._known_stems:
+            return word  # known, or a form of a known word ("putting")
         if word in self._typos:
             return self._typos[word]
         if len(word) < 4:
@@ -229,10 +231,16 @@ class Analyser:
             ]
         if not matches:
             return word
-        # Prefer the smallest distance, then the same first letter, then the closest length.
+        # Prefer the smallest distance, then the same first letter, then the word the
+        # knowledge uses most ("mutch" -> "much", not "match"), then the closest length.
         best = min(
             matches,
-            key=lambda m: (m[1], m[0][0] != word[0], abs(len(m[0]) - len(word))),
+            key=lambda m: (
+                m[1],
+                m[0][0] != word[0],
+                -self._frequency.get(m[0], 0),
+                abs(len(m[0]) - len(word)),
+            ),
         )
         return best[0]
 

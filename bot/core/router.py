@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -93,8 +93,8 @@ class _Indexed:
         return isinstance(self.item, Unstated)
 
 
-def knowledge_vocabulary(kb: KnowledgeBase) -> set[str]:
-    """Every word the knowledge base uses: the targets of typo correction."""
+def knowledge_vocabulary(kb: KnowledgeBase) -> Counter[str]:
+    """Every word the knowledge base uses, with how often: the targets of typo correction."""
     texts: list[str] = []
     for entry in kb.entries:
         texts += [*entry.phrasings, entry.answer, *entry.keywords]
@@ -111,7 +111,7 @@ def knowledge_vocabulary(kb: KnowledgeBase) -> set[str]:
     texts += [*lexicon.stopwords, *lexicon.domain_terms, *lexicon.typos.values()]
     for group in kb.safety.lists.values():
         texts += group
-    return {w for text in texts for w in words(fold(text))}
+    return Counter(w for text in texts for w in words(fold(text)))
 
 
 class Router:
