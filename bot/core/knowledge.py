@@ -112,6 +112,7 @@ class Lexicon:
     domain_terms: tuple[str, ...]
     fillers: tuple[str, ...]
     subjects: frozenset[str]  # concept names an answer must share with the question
+    entities: frozenset[str]  # concept names of named companies, countries and places
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,7 +531,7 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
     reader.check_keys(
         {**data, "id": "lexicon"},
         ("id", "concepts", "question_types", "stopwords"),
-        ("known_words", "typos", "domain_terms", "fillers", "subjects"),
+        ("known_words", "typos", "domain_terms", "fillers", "subjects", "entities"),
     )
 
     def word_lists(key: str) -> dict[str, tuple[str, ...]]:
@@ -550,7 +551,8 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
         raise reader.fail(f"unknown question type {bad[0]!r} in 'question_types'")
     concepts = word_lists("concepts")
     subjects = word_set("subjects")
-    unknown_subjects = sorted(subjects - set(concepts))
+    entities = word_set("entities")
+    unknown_subjects = sorted((subjects | entities) - set(concepts))
     if unknown_subjects:
         raise reader.fail(f"'subjects' names unknown concept {unknown_subjects[0]!r}")
     typos_raw = reader.mapping(data.get("typos", {}), "'typos'")
@@ -564,6 +566,7 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
         domain_terms=tuple(sorted(word_set("domain_terms"))),
         fillers=tuple(sorted(word_set("fillers"))),
         subjects=subjects,
+        entities=entities,
     )
 
 

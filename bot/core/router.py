@@ -36,6 +36,7 @@ PHRASING_WEIGHT = 0.45
 EXPLAINED_WEIGHT = 0.40
 FUZZY_WEIGHT = 0.15
 WRONG_TYPE_FACTOR = 0.55
+ENTITY_FACTOR = 0.5  # a named company or country is an argument; the predicate picks the entry
 OTHER_SUBJECT_FACTOR = 0.6  # the question names a subject (the taskforce) the candidate lacks
 OTHER_FORM_FACTOR = 0.7  # a phrasing asking another type of fact ("when ..." for "how ...")
 WEAK_VOCABULARY_CREDIT = 0.6  # a word found only in an answer or quote, not in phrasings
@@ -130,6 +131,7 @@ class Router:
             fillers=lexicon.fillers,
         )
         self._subjects = frozenset(f"@{name}" for name in lexicon.subjects)
+        self._entities = frozenset(f"@{name}" for name in lexicon.entities)
         self.safety = SafetyCheck(kb.safety)
         self._entries = {entry.id: entry for entry in kb.entries}
         items: list[Item] = [*kb.entries, *kb.unstated]
@@ -229,7 +231,8 @@ class Router:
     # --- scoring ------------------------------------------------------------------------
 
     def _weight(self, term: str) -> float:
-        return self._idf.get(term, self._unknown_idf)
+        weight = self._idf.get(term, self._unknown_idf)
+        return weight * ENTITY_FACTOR if term in self._entities else weight
 
     def _scores(self, analysis: Analysis) -> list[Candidate]:
         terms = analysis.terms
