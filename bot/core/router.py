@@ -231,18 +231,22 @@ class Router:
     # --- scoring ------------------------------------------------------------------------
 
     def _weight(self, term: str) -> float:
-        weight = self._idf.get(term, self._unknown_idf)
+        return self._idf.get(term, self._unknown_idf)
+
+    def _question_weight(self, term: str) -> float:
+        """A question word's weight: named entities are arguments and weigh less."""
+        weight = self._weight(term)
         return weight * ENTITY_FACTOR if term in self._entities else weight
 
     def _scores(self, analysis: Analysis) -> list[Candidate]:
         terms = analysis.terms
-        total = sum(self._weight(t) for t in terms)
+        total = sum(self._question_weight(t) for t in terms)
         if not terms or total <= 0:
             return []
         # Accumulate along phrasing postings, so the cost follows the question's terms, not
         # the size of the base. A candidate sharing no word with any of its phrasings cannot
         # reach the answer threshold, so it is not scored.
-        weights = {term: self._weight(term) for term in terms}
+        weights = {term: self._question_weight(term) for term in terms}
         # Each term's postings are sorted shortest phrasing first (the highest possible
         # overlap) and read up to a cap; the terms of a phrasing found through another term
         # still count. Exact while no term is in more than POSTINGS_CAP phrasings.
