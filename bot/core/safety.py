@@ -8,6 +8,7 @@ support routes at once. A question is safeguarding when it
   phrases like "tell me" (``not_personal``), or with any first-person word when it is not about
   the source's subjects (``about_the_tool``);
 - fears harm and asks how to tell or protect (``worry_phrases``);
+- says a child or someone is suffering harm now (``victim_phrases``);
 - names someone acting (``third_party_actors``) with harm against a child, unless it is plainly a
   question about the tool (``about_the_tool``) with no first-person words;
 - says the writer came across abuse material (``found_verbs`` with ``found_material`` and
@@ -81,6 +82,7 @@ class SafetyCheck:
             "found_verbs",
             "found_material",
             "worry_phrases",
+            "victim_phrases",
         ):
             if required not in self._m.lists:
                 raise ValueError(f"safety.yaml: vocabulary list {required!r} is missing")
@@ -132,6 +134,9 @@ class SafetyCheck:
             return True  # "we think grooming is happening in our club"
         if m.has("worry_phrases", seq) and not about_source:
             return True
+        at_risk = m.has("child_terms", seq) or m.has("third_party_actors", seq)
+        if m.has("victim_phrases", seq) and (at_risk or self._personal(seq)):
+            return not about_source  # "a colleague's kid is being blackmailed"
         about_tool = about_source and not m.has("first_person", seq)
         if harm and m.has("third_party_actors", seq) and m.has("child_terms", seq):
             return not about_tool
