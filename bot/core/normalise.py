@@ -262,7 +262,13 @@ class Analyser:
             terms.update(f"@{label}" for label in labels)
             covered.update(range(start, end))
         for index, word_stem in enumerate(stemmed):
-            if index not in covered and word_stem not in self._stopwords:
+            # A bare number no concept knows (a guessed "48" hours) is the question's own
+            # value, not its topic; the words around it say what it asks about.
+            if (
+                index not in covered
+                and word_stem not in self._stopwords
+                and not word_stem.isdigit()
+            ):
                 terms.add(word_stem)
         unknown = tuple(w for w in corrected if w not in self._vocabulary and not w.isdigit())
         return Analysis(

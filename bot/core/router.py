@@ -47,6 +47,8 @@ CLARIFY_MARGIN = 0.04
 CLARIFY_MIN_EXPLAINED = 0.9
 CLARIFY_CEILING = 0.8  # a best score this high is answered even with a close rival
 CLARIFY_MAX_CHOICES = 3
+YES_NO_SCORE = 0.45  # a yes/no question is answered by the fact that settles it from here
+YES_NO_EXPLAINED = 0.4
 FUZZY_CANDIDATES = 12
 POSTINGS_CAP = 500  # phrasings read per question term (see _scores)
 UNSTATED_FORM_SIMILARITY = 80
@@ -54,6 +56,29 @@ SMALLTALK_MAX_WORDS = 7
 FUZZY_ONLY_THRESHOLD = 88  # a question with no content words must match a phrasing this well
 
 Item = Entry | Unstated
+_AUXILIARIES = frozenset(
+    "is was were are am did does do can could will would has have had should shall".split()
+)
+_CONFIRMING = re.compile(r"(?:right|correct|true|yes|isn't it|is it|no)\W*$", re.IGNORECASE)
+_PART_BREAK = re.compile(
+    r"[?!;\n]+|(?<=[a-z])\.\s+|,?\s+(?:and|also|plus)\s+(?=(?:what|who|when|where|which|how)\b)"
+    r"|,\s+(?=(?:what|who|when|where|which|how|is|was|does|did|can|will)\b)",
+    re.IGNORECASE,
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered by yes or no: it opens with an auxiliary verb ("was it ...") or
+    asks for confirmation at the end ("..., right?")."""
+    found = words(fold(question))
+    return bool(found) and (found[0] in _AUXILIARIES or bool(_CONFIRMING.search(question)))
+
+
+def question_parts(text: str) -> list[str]:
+    """The separate questions and sentences of a message, each of at least two words."""
+    return [p.strip() for p in _PART_BREAK.split(text) if len(p.split()) >= 2]
+
+
 _SENTENCE_END = re.compile(r"[.:!?](?=\s)|\n(?=- )|$")
 
 
@@ -360,7 +385,44 @@ class Router:
         smalltalk = self._smalltalk_reply(question, analysis)
         if smalltalk is not None:
             return smalltalk
-        return self._match(question, analysis)
+        whole = self._match(question, self._focus(question, analysis))
+        if whole.kind is ReplyKind.ANSWER:
+            return whole
+        return self._answer_parts(question) or whole
+
+    def _focus(self, question: str, analysis: Analysis) -> Analysis:
+        """Without the lines a Slack user quoted, when the rest asks something of its own."""
+        lines = question[:MAX_QUESTION_CHARS].splitlines()
+        own = [line for line in lines if not line.lstrip().startswith((">", "&gt;"))]
+        if len(own) == len(lines) or not own:
+            return analysis
+        unquoted = self.analyser.analyse("\n".join(own))
+        return unquoted if unquoted.terms else analysis
+
+    def _answer_parts(self, question: str) -> Reply | None:
+        """A message asking several things, or a long one with context first: answer each
+        part that can be answered, in order, as one reply."""
+        parts = question_parts(question[:MAX_QUESTION_CHARS])
+        if len(parts) < 2:
+            return None
+        answers: list[Reply] = []
+        for part in parts:
+            reply = self._match(part, self.analyser.analyse(part))
+            if reply.kind is ReplyKind.ANSWER and all(a.intent != reply.intent for a in answers):
+                answers.append(reply)
+        if not answers:
+            return None
+        citations: list[Citation] = []
+        for answer in answers:
+            citations += [c for c in answer.citations if c not in citations]
+        return Reply(
+            question=question,
+            kind=ReplyKind.ANSWER,
+            body=" ".join(answer.body for answer in answers),
+            intent=answers[0].intent,
+            citations=tuple(citations),
+            confidence=min(answer.confidence for answer in answers),
+        )
 
     def _match(self, question: str, analysis: Analysis) -> Reply:
         candidates = self._scores(analysis) or self._fuzzy_only(analysis)
@@ -381,13 +443,18 @@ class Router:
             return self._fallback(question, self.kb.message("core.fallback"))
         if best.unstated and not best.wrong_type:
             return self._not_in_source(question, best, self._item(best.intent))
-        if (
-            best.wrong_type
-            or best.other_subject
-            or best.score < ANSWER_THRESHOLD
-            or best.explained < EXPLAINED_THRESHOLD
-        ):
+        if best.wrong_type or best.other_subject:
             return self._not_in_source(question, best, None)
+        if best.score < ANSWER_THRESHOLD or best.explained < EXPLAINED_THRESHOLD:
+            # "Was the hackathon 48 hours long?": the fact that settles a yes/no question is
+            # an answer even when the question's own guess is not in the source.
+            settles = (
+                is_yes_no(question)
+                and best.score >= YES_NO_SCORE
+                and best.explained >= YES_NO_EXPLAINED
+            )
+            if not settles:
+                return self._not_in_source(question, best, None)
         ambiguous = best.score < CLARIFY_CEILING and best.explained >= CLARIFY_MIN_EXPLAINED
         rivals = self._rivals(best, candidates[1:]) if ambiguous else []
         if rivals:

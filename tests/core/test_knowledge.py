@@ -180,3 +180,22 @@ def test_a_second_source_is_two_files_and_can_be_quoted(knowledge_copy: BrokenCo
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match="not found"):
         load_knowledge(tmp_path / "nowhere")
+
+
+def test_no_protected_word_stems_into_a_concept(kb: KnowledgeBase) -> None:
+    """Words kept out of typo correction (founded, weather) must not meet a concept word
+    through stemming either ("founded" and "found" share a stem)."""
+    from bot.core.normalise import stems
+
+    concept_words = {
+        stems(phrase)[0]: name
+        for name, phrases in kb.lexicon.concepts.items()
+        for phrase in phrases
+        if len(stems(phrase)) == 1
+    }
+    clashes = {
+        word: concept_words[stems(word)[0]]
+        for word in kb.lexicon.known_words
+        if len(stems(word)) == 1 and stems(word)[0] in concept_words
+    }
+    assert not clashes

@@ -68,8 +68,29 @@ def test_a_question_type_no_entry_gives_is_not_answered(router: Router) -> None:
     assert reply.kind is ReplyKind.NOT_IN_SOURCE
 
 
-def test_an_unknown_company_is_not_answered_as_a_participant(router: Router) -> None:
-    assert router.reply("Did Amazon take part in the hackathon?").kind is ReplyKind.NOT_IN_SOURCE
+def test_an_unknown_company_gets_the_named_participants(router: Router) -> None:
+    """The source names five firms "including" others: the reply quotes that list."""
+    reply = router.reply("Did Amazon take part in the hackathon?")
+    assert reply.kind in (ReplyKind.ANSWER, ReplyKind.NOT_IN_SOURCE)
+    assert (1, 2) in lines_of(reply.citations)
+    assert "Amazon" not in reply.body
+
+
+def test_a_yes_no_question_is_settled_by_the_fact(router: Router) -> None:
+    reply = router.reply("Was the hackathon 48 hours long?")
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.intent == "hackathon-duration"
+
+
+def test_a_message_asking_several_things_answers_each(router: Router) -> None:
+    reply = router.reply("Where is the Five Country Ministerial, and who chairs the taskforce?")
+    assert reply.kind is ReplyKind.ANSWER
+    assert {(38, 39), (46, 46)} <= lines_of(reply.citations)
+
+
+def test_quoted_slack_context_is_set_aside(router: Router) -> None:
+    reply = router.reply("> a £250,000 innovation call\nwho chairs the taskforce?")
+    assert reply.intent == "taskforce-chair"
 
 
 def test_a_vague_question_asks_back_with_readable_questions(router: Router) -> None:
