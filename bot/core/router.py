@@ -57,7 +57,25 @@ FUZZY_ONLY_THRESHOLD = 88  # a question with no content words must match a phras
 
 Item = Entry | Unstated
 _AUXILIARIES = frozenset(
-    "is was were are am did does do can could will would has have had should shall".split()
+    [
+        "is",
+        "was",
+        "were",
+        "are",
+        "am",
+        "did",
+        "does",
+        "do",
+        "can",
+        "could",
+        "will",
+        "would",
+        "has",
+        "have",
+        "had",
+        "should",
+        "shall",
+    ]
 )
 _CONFIRMING = re.compile(r"(?:right|correct|true|yes|isn't it|is it|no)\W*$", re.IGNORECASE)
 _PART_BREAK = re.compile(
