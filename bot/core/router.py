@@ -92,8 +92,19 @@ def is_yes_no(question: str) -> bool:
     return bool(found) and (found[0] in _AUXILIARIES or bool(_CONFIRMING.search(question)))
 
 
+_COMPARISON = re.compile(
+    r"(?:difference between|differences between|compare|comparing|contrast)\s+(?P<a>.+?)"
+    r"\s+(?:and|with|to|against|versus|vs\.?)\s+(?P<b>[^?.!]+)",
+    re.IGNORECASE,
+)
+
+
 def question_parts(text: str) -> list[str]:
-    """The separate questions and sentences of a message, each of at least two words."""
+    """The separate questions and sentences of a message, each of at least two words; a
+    comparison ("the difference between X and Y") becomes a question about each side."""
+    compared = _COMPARISON.search(text)
+    if compared:
+        return [f"what is {compared['a']}", f"what is {compared['b']}"]
     return [p.strip() for p in _PART_BREAK.split(text) if len(p.split()) >= 2]
 
 

@@ -88,6 +88,12 @@ def test_a_message_asking_several_things_answers_each(router: Router) -> None:
     assert {(38, 39), (46, 46)} <= lines_of(reply.citations)
 
 
+def test_a_comparison_answers_both_sides(router: Router) -> None:
+    reply = router.reply("What's the difference between the innovation call and the taskforce?")
+    assert reply.kind is ReplyKind.ANSWER
+    assert {(50, 52), (46, 49)} <= lines_of(reply.citations)
+
+
 def test_quoted_slack_context_is_set_aside(router: Router) -> None:
     reply = router.reply("> a £250,000 innovation call\nwho chairs the taskforce?")
     assert reply.intent == "taskforce-chair"
