@@ -64,6 +64,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def strip_slack_markup(text: str) -> str:
     """Remove mentions, channel links, broadcasts and emoji codes; keep link labels."""
+    if not any(mark in text for mark in "<&:>"):
+        return text
     text = _USER_MENTION.sub(" ", text)
     text = _CHANNEL_LINK.sub(" ", text)
     text = _SPECIAL.sub(lambda m: f" {m.group(2) or ''} " if m.group(1) == "date" else " ", text)
@@ -74,16 +76,25 @@ def strip_slack_markup(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Plain lower-case text: markup gone, control characters gone, numbers in one form."""
-    text = strip_slack_markup(text[:MAX_QUESTION_CHARS])
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = _US.sub(" usa ", text.translate(_FOLD))
+    """Plain lower-case text: markup gone, control characters gone, numbers in one form.
+
+    Questions are cut to MAX_QUESTION_CHARS by the router before they get here."""
+    text = strip_slack_markup(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if not text.isprintable():
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = text.translate(_FOLD)
+    if "U" in text:
+        text = _US.sub(" usa ", text)
     text = text.lower()
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
-    text = _THOUSANDS.sub("", text)
-    return _MULTIPLIER.sub(_expand_multiplier, text)
+    if "'" in text:
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
+    if any(ch.isdigit() for ch in text):
+        text = _THOUSANDS.sub("", text)
+        text = _MULTIPLIER.sub(_expand_multiplier, text)
+    return text
 
 
 def _expand_multiplier(match: re.Match[str]) -> str:

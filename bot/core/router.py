@@ -166,7 +166,7 @@ def knowledge_vocabulary(kb: KnowledgeBase) -> Counter[str]:
     texts += [*lexicon.stopwords, *lexicon.domain_terms, *lexicon.typos.values()]
     for group in kb.safety.lists.values():
         texts += group
-    return Counter(w for text in texts for w in words(fold(text)))
+    return Counter(words(fold("\n".join(texts))))
 
 
 class Router:
@@ -394,7 +394,7 @@ class Router:
 
     def rank(self, question: str, limit: int = 5) -> list[Candidate]:
         """The best candidates for a question, best first (for curators and tests)."""
-        analysis = self.analyser.analyse(question)
+        analysis = self.analyser.analyse(question[:MAX_QUESTION_CHARS])
         ranked = self._scores(analysis) or self._fuzzy_only(analysis)
         return ranked[:limit]
 

@@ -50,8 +50,15 @@ def test_folding(raw: str, expected: str) -> None:
     assert " ".join(words(fold(raw))) == expected
 
 
-def test_questions_are_cut_to_the_documented_length() -> None:
-    assert len(fold("a" * (MAX_QUESTION_CHARS * 3))) == MAX_QUESTION_CHARS
+def test_questions_are_cut_to_the_documented_length(router: Router) -> None:
+    padding = "please " * (MAX_QUESTION_CHARS // 7 + 1)
+    assert router.reply(f"{padding} who chairs the taskforce?").intent is None
+    assert router.reply("who chairs the taskforce? " + padding).intent == "taskforce-chair"
+
+
+def test_long_knowledge_texts_are_not_cut() -> None:
+    text = "word " * MAX_QUESTION_CHARS + "taskforce"
+    assert fold(text).endswith("taskforce")
 
 
 @pytest.mark.parametrize(
