@@ -185,7 +185,6 @@ class Analysis:
     stems: tuple[str, ...]
     terms: frozenset[str]  # concepts ("@name") and content stems: what the question is about
     question_types: frozenset[str]  # who, when, where, amount, count, duration
-    unknown: tuple[str, ...]  # words not in the knowledge base's vocabulary
 
     @property
     def is_empty(self) -> bool:
@@ -281,14 +280,12 @@ class Analyser:
                 and not word_stem.isdigit()
             ):
                 terms.add(word_stem)
-        unknown = tuple(w for w in corrected if w not in self._vocabulary and not w.isdigit())
         return Analysis(
             text=" ".join(corrected),
             words=corrected,
             stems=stemmed,
             terms=frozenset(terms),
             question_types=self._types(content),
-            unknown=unknown,
         )
 
     def _types(self, content: tuple[str, ...]) -> frozenset[str]:
