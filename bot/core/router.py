@@ -271,7 +271,9 @@ class Router:
         )
 
     def _sentences_around(self, citation: Citation) -> str:
-        """The whole sentences a quote sits in: their words are context for the entry."""
+        """The whole sentences a quote sits in: their words are context for the entry. An
+        item of a list also gets the sentence that leads into the list ("... a package of
+        measures ... This included:")."""
         text = self.kb.sources[citation.source].text
         start = text.find(citation.quote)
         if start < 0:
@@ -280,7 +282,16 @@ class Router:
         boundaries = [m.end() for m in _SENTENCE_END.finditer(text)]
         before = max((b for b in boundaries if b <= start), default=0)
         after = min((b for b in boundaries if b >= end), default=len(text))
-        return text[before:after]
+        context = text[before:after]
+        if context.lstrip().startswith("- "):
+            lead_in_end = text.rfind(":\n- ", 0, start + 1)
+            if lead_in_end >= 0:
+                lead_in_start = max((b for b in boundaries if b < lead_in_end - 1), default=0)
+                lead_in_start = max(
+                    (b for b in boundaries if b < lead_in_start), default=lead_in_start
+                )
+                context = text[lead_in_start : lead_in_end + 1] + " " + context
+        return context
 
     # --- scoring ------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ support routes at once. A question is safeguarding when it
 - speaks of danger (``danger``) with a child or someone at risk.
 
 Otherwise it is a refusal when it seeks to evade detection or moderation, to find abuse
-material, to contact children covertly, or how to harm a child. Names such as "Child Abuse Image
+material, to get into a police system such as CAID without permission, to contact children
+covertly, or how to harm a child. Names such as "Child Abuse Image
 Database" (``neutral_names``) are blanked first. The word lists live in ``knowledge/safety.yaml``
 under ``vocabulary``.
 """
@@ -83,6 +84,9 @@ class SafetyCheck:
             "found_material",
             "worry_phrases",
             "victim_phrases",
+            "intrusion_verbs",
+            "intrusion_targets",
+            "unauthorised",
         ):
             if required not in self._m.lists:
                 raise ValueError(f"safety.yaml: vocabulary list {required!r} is missing")
@@ -147,6 +151,12 @@ class SafetyCheck:
         if m.has("harm_howto", seq):
             return True
         agent = m.has("agents", seq)
+        if (
+            m.has("intrusion_verbs", seq)
+            and m.has("intrusion_targets", seq)
+            and m.has("unauthorised", seq)
+        ):
+            return True
         if m.has("evade_phrases", seq) and m.has("evade_targets", seq) and agent:
             return True
         covert = m.has("covert_terms", seq) or self._without_noticing(seq)
