@@ -17,6 +17,7 @@ and offers the closest facts. Two close candidates with different citations get 
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -83,6 +84,14 @@ _PART_BREAK = re.compile(
     r"|,\s+(?=(?:what|who|when|where|which|how|is|was|does|did|can|will)\b)",
     re.IGNORECASE,
 )
+
+
+def _occurrence(text: str, citation: Citation) -> int:
+    """Where in the source the citation's quote stands (the occurrence on its first line)."""
+    start = text.find(citation.quote)
+    while start >= 0 and text.count("\n", 0, start) + 1 != citation.first_line:
+        start = text.find(citation.quote, start + 1)
+    return start
 
 
 def is_yes_no(question: str) -> bool:
@@ -188,6 +197,8 @@ class Router:
         self._entities = frozenset(f"@{name}" for name in lexicon.entities)
         self.safety = SafetyCheck(kb.safety)
         self._entries = {entry.id: entry for entry in kb.entries}
+        self._term_cache: dict[str, frozenset[str]] = {}
+        self._ends: dict[str, list[int]] = {}
         items: list[Item] = [*kb.entries, *kb.unstated]
         self._indexed = [self._index(item) for item in items]
         self._items = {item.id: item for item in items}
@@ -236,13 +247,18 @@ class Router:
     # --- indexing -----------------------------------------------------------------------
 
     def _terms(self, text: str) -> frozenset[str]:
-        return self.analyser.analyse(text).terms
+        """Terms of a knowledge text; memoised, as the closest entries of unstated items
+        are read again for each of them."""
+        if text not in self._term_cache:
+            self._term_cache[text] = self.analyser.analyse(text).terms
+        return self._term_cache[text]
 
     def _index(self, item: Item) -> _Indexed:
         phrasings = []
         # Keywords are short phrasings too: "250k" alone should find the innovation call.
         for text in (*item.phrasings, *item.keywords):
             analysis = self.analyser.analyse(text)
+            self._term_cache[text] = analysis.terms
             phrasings.append(_Phrasing(analysis.terms, analysis.text, analysis.question_types))
         strong = set().union(*(p.terms for p in phrasings))
         if isinstance(item, Entry):
@@ -272,26 +288,30 @@ class Router:
 
     def _sentences_around(self, citation: Citation) -> str:
         """The whole sentences a quote sits in: their words are context for the entry. An
-        item of a list also gets the sentence that leads into the list ("... a package of
+        item of a list also gets the two sentences that lead into the list ("... a package of
         measures ... This included:")."""
         text = self.kb.sources[citation.source].text
-        start = text.find(citation.quote)
+        start = _occurrence(text, citation)
         if start < 0:
             return citation.quote
-        end = start + len(citation.quote)
-        boundaries = [m.end() for m in _SENTENCE_END.finditer(text)]
-        before = max((b for b in boundaries if b <= start), default=0)
-        after = min((b for b in boundaries if b >= end), default=len(text))
-        context = text[before:after]
+        ends = self._sentence_ends(citation.source)
+        first = bisect.bisect_right(ends, start) - 1  # the boundary before the quote
+        last = bisect.bisect_left(ends, start + len(citation.quote))
+        context = text[ends[first] : ends[min(last, len(ends) - 1)]]
         if context.lstrip().startswith("- "):
-            lead_in_end = text.rfind(":\n- ", 0, start + 1)
-            if lead_in_end >= 0:
-                lead_in_start = max((b for b in boundaries if b < lead_in_end - 1), default=0)
-                lead_in_start = max(
-                    (b for b in boundaries if b < lead_in_start), default=lead_in_start
-                )
-                context = text[lead_in_start : lead_in_end + 1] + " " + context
+            colon = text.rfind(":\n- ", 0, start + 1)
+            if colon >= 0:
+                lead_in = bisect.bisect_left(ends, colon) - 2
+                context = text[ends[max(lead_in, 0)] : colon + 1] + " " + context
         return context
+
+    def _sentence_ends(self, source: str) -> list[int]:
+        """Offsets where sentences of a source end (0 and the end included), computed once."""
+        if source not in self._ends:
+            text = self.kb.sources[source].text
+            found = {0, len(text), *(m.end() for m in _SENTENCE_END.finditer(text))}
+            self._ends[source] = sorted(found)
+        return self._ends[source]
 
     # --- scoring ------------------------------------------------------------------------
 
