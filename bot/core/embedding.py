@@ -1,0 +1,106 @@
+"""Static sentence embeddings: a token table distilled from all-MiniLM-L6-v2 with model2vec.
+
+A sentence's vector is the mean of its word pieces' rows, normalised to unit length, so
+embedding costs a tokeniser call and a table look-up: no deep-learning framework, nothing
+downloaded. The table and its tokeniser ship with the package under ``bot/models/``; the one
+command that rebuilds them is ``python -m bot.training.embeddings`` (see its docstring).
+
+The router and the safety gate share one ``StaticEmbedder``: one model, one choice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from tokenizers import Tokenizer
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "static-minilm"
+MAX_TOKENS = 512  # as the distilled model's own configuration
+
+Vector = npt.NDArray[np.float32]
+
+
+class EmbeddingModelError(RuntimeError):
+    """The model files are missing or do not fit together."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What ``meta.json`` says of how the table was built."""
+
+    teacher: str
+    dimensions: int
+    vocabulary: int
+    built_with: str
+
+
+class StaticEmbedder:
+    """Embeds texts with a static token table; thread-safe and cheap to call."""
+
+    def __init__(self, directory: Path = DEFAULT_MODEL_DIR) -> None:
+        try:
+            quantised = np.load(directory / "vectors.npy", allow_pickle=False)
+            scales = np.load(directory / "scales.npy", allow_pickle=False)
+            self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+            meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise EmbeddingModelError(
+                f"cannot load the embedding model in {directory}: {error}"
+            ) from error
+        rows = self._tokenizer.get_vocab_size()
+        if quantised.ndim != 2 or quantised.shape[0] != rows or scales.shape != (rows,):
+            raise EmbeddingModelError(
+                f"{directory}: the table has shape {quantised.shape}, the scales "
+                f"{scales.shape}, the tokeniser {rows} tokens"
+            )
+        table = quantised.astype(np.float32) * scales[:, None].astype(np.float32)
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        self._table: npt.NDArray[np.float32] = table
+        unknown = meta.get("unk_id")
+        self._unknown = int(unknown) if unknown is not None else -1
+        self.info = ModelInfo(
+            teacher=str(meta["teacher"]),
+            dimensions=int(table.shape[1]),
+            vocabulary=int(table.shape[0]),
+            built_with=str(meta["built_with"]),
+        )
+        self._cached = lru_cache(maxsize=4096)(self._embed_one)
+
+    @property
+    def dimensions(self) -> int:
+        return self.info.dimensions
+
+    def _embed_one(self, text: str) -> Vector:
+        ids = [
+            i
+            for i in self._tokenizer.encode(text, add_special_tokens=False).ids[:MAX_TOKENS]
+            if i != self._unknown
+        ]
+        if not ids:
+            return np.zeros(self.dimensions, dtype=np.float32)
+        mean: Vector = self._table[ids].mean(axis=0, dtype=np.float32)
+        norm = float(np.linalg.norm(mean))
+        return mean / np.float32(norm) if norm > 0 else mean
+
+    def embed(self, text: str) -> Vector:
+        """One text's unit vector (zeros when no token is known); memoised."""
+        return self._cached(text)
+
+    def embed_many(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """A matrix with one unit row per text."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self._embed_one(text) for text in texts])
+
+
+@lru_cache(maxsize=4)
+def shared_embedder(directory: Path = DEFAULT_MODEL_DIR) -> StaticEmbedder:
+    """The process's embedder for a model directory, loaded once."""
+    return StaticEmbedder(directory)
