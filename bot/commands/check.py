@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from bot.commands._core import add_knowledge_option
-from bot.core.knowledge import load_knowledge, uncited_sentences
+from bot.core.knowledge import KnowledgeError, load_knowledge, uncited_sentences
 from bot.settings import Settings
+from bot.training.corpus import CorpusError, describe, load_corpus
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"measures: {len(kb.measures)}")
     print(f"support routes: {len(kb.support_routes)}")
     print(f"small talk topics: {len(kb.smalltalk)}")
+    corpus = directory / "safety" / "corpus"
+    if corpus.is_dir():
+        try:
+            print(f"safety corpus: {describe(load_corpus(corpus))}")
+        except CorpusError as error:
+            raise KnowledgeError(f"safety/corpus/{error}") from None
     uncovered = uncited_sentences(kb)
     total = sum(len(sentences) for sentences in uncovered.values())
     if total == 0:

@@ -28,8 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.knowledge import SafetyVocabulary
+from bot.core.knowledge import ClassifierConfig, SafetyVocabulary
 from bot.core.normalise import Analysis, PhraseMatcher, stem
+from bot.core.safety_model import SafetyClassifier, Scores
 
 
 class SafetyVerdict(StrEnum):
@@ -50,10 +51,72 @@ class _Matchers:
         return [(start, end) for start, end, _ in self.lists[name].scan(sequence)]
 
 
-class SafetyCheck:
-    """Classifies an analysed question as safe, safeguarding or refusal."""
+@dataclass(frozen=True, slots=True)
+class SafetyAssessment:
+    """The gate's decision and its evidence (printed by ``ask --explain``)."""
 
-    def __init__(self, vocabulary: SafetyVocabulary) -> None:
+    verdict: SafetyVerdict
+    rule_verdict: SafetyVerdict
+    rule: str | None  # the rule that decided the rules' verdict
+    model_verdict: SafetyVerdict
+    scores: Scores | None  # None when no classifier is loaded
+    risk: bool  # not routed, but a risk signal: the reply ends with where to get help
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict.value,
+            "rules": {"verdict": self.rule_verdict.value, "rule": self.rule},
+            "classifier": None
+            if self.scores is None
+            else {"verdict": self.model_verdict.value, "scores": self.scores.to_json()},
+            "risk_signal": self.risk,
+        }
+
+
+def _model_verdict(scores: Scores, config: ClassifierConfig) -> SafetyVerdict:
+    """The classifier's routing: safeguarding first when it is at least as likely as harm."""
+    concern = scores.concern >= config.safeguarding
+    if concern and scores.concern >= scores.harmful:
+        return _concern_kind(scores)
+    if scores.harmful >= config.harmful:
+        return SafetyVerdict.REFUSAL
+    return _concern_kind(scores) if concern else SafetyVerdict.SAFE
+
+
+def _concern_kind(scores: Scores) -> SafetyVerdict:
+    if scores.self_concern > scores.safeguarding:
+        return SafetyVerdict.SELF_CONCERN
+    return SafetyVerdict.SAFEGUARDING
+
+
+def _combine(
+    rule: SafetyVerdict, model: SafetyVerdict, scores: Scores | None, config: ClassifierConfig
+) -> SafetyVerdict:
+    """Either signal routes a message. When they disagree, a disclosure wins over a refusal
+    (refusing someone in danger is the worse mistake), unless the classifier is all but sure
+    of a harmful request and sees no concern at all."""
+    if rule is SafetyVerdict.SAFE:
+        return model
+    if model is SafetyVerdict.SAFE or model is rule:
+        return rule
+    if model is SafetyVerdict.REFUSAL:
+        sure = scores is not None and (
+            scores.harmful >= config.harmful_override and scores.concern < config.override_concern
+        )
+        return SafetyVerdict.REFUSAL if sure else rule
+    if rule is SafetyVerdict.REFUSAL:
+        return model  # the classifier hears a disclosure the refusal rule took for a request
+    return SafetyVerdict.SELF_CONCERN if SafetyVerdict.SELF_CONCERN in (rule, model) else rule
+
+
+class SafetyCheck:
+    """Classifies a message as safe, safeguarding, self-concern or refusal."""
+
+    def __init__(
+        self, vocabulary: SafetyVocabulary, classifier: SafetyClassifier | None = None
+    ) -> None:
+        self._classifier = classifier
+        self._config = vocabulary.classifier
         self._m = _Matchers(
             {name: PhraseMatcher({name: words}) for name, words in vocabulary.lists.items()}
         )
@@ -92,21 +155,36 @@ class SafetyCheck:
                 raise ValueError(f"safety.yaml: vocabulary list {required!r} is missing")
         self._without = stem("without")
 
-    def check(self, analysis: Analysis) -> SafetyVerdict:
+    def rules(self, analysis: Analysis) -> tuple[SafetyVerdict, str | None]:
+        """The rules' verdict and the name of the rule that decided it."""
         seq = self._mask(analysis.stems, "neutral_names")
-        if not seq:
-            return SafetyVerdict.SAFE
+        if not any(seq):
+            return SafetyVerdict.SAFE, None
         if self._m.has("self_urges", seq):
-            return SafetyVerdict.SELF_CONCERN
-        if self._is_safeguarding(seq):
-            return SafetyVerdict.SAFEGUARDING
-        if self._is_refusal(seq):
+            return SafetyVerdict.SELF_CONCERN, "self_urges"
+        rule = self._safeguarding_rule(seq)
+        if rule:
+            return SafetyVerdict.SAFEGUARDING, rule
+        rule = self._refusal_rule(seq)
+        if rule:
             # "My daughter's coach messages her privately" has the shape of covert contact,
             # but names someone at risk: it is a disclosure, not a request.
             if self._personal(seq):
-                return SafetyVerdict.SAFEGUARDING
-            return SafetyVerdict.REFUSAL
-        return SafetyVerdict.SAFE
+                return SafetyVerdict.SAFEGUARDING, f"{rule}+person_at_risk"
+            return SafetyVerdict.REFUSAL, rule
+        return SafetyVerdict.SAFE, None
+
+    def assess(self, text: str, analysis: Analysis) -> SafetyAssessment:
+        """The gate's verdict for a message: the rules and the classifier, either routing it."""
+        rule_verdict, rule = self.rules(analysis)
+        scores = self._classifier.scores(text) if self._classifier is not None else None
+        model_verdict = _model_verdict(scores, self._config) if scores else SafetyVerdict.SAFE
+        verdict = _combine(rule_verdict, model_verdict, scores, self._config)
+        risk = verdict is SafetyVerdict.SAFE and (
+            (scores is not None and scores.concern >= self._config.risk)
+            or self.risk_words(analysis)
+        )
+        return SafetyAssessment(verdict, rule_verdict, rule, model_verdict, scores, risk)
 
     def _mask(self, seq: tuple[str, ...], name: str) -> tuple[str, ...]:
         """Blank out the words of every phrase of list ``name``."""
@@ -119,56 +197,71 @@ class SafetyCheck:
     def _personal(self, seq: tuple[str, ...]) -> bool:
         return self._m.has("persons_at_risk", self._mask(seq, "not_personal"))
 
-    def _is_safeguarding(self, seq: tuple[str, ...]) -> bool:
+    def _safeguarding_rule(self, seq: tuple[str, ...]) -> str | None:
+        """The name of the first safeguarding rule that fires, if any."""
         m = self._m
         harm = m.has("harm_terms", seq)
         if m.has("report_requests", seq) and (m.has("report_targets", seq) or harm):
-            return True
+            return "report_request"
         if harm and self._personal(seq):
-            return True
+            return "harm_to_person_at_risk"
         if (
             m.has("found_verbs", seq)
             and m.has("found_material", seq)
             and m.has("first_person", seq)
         ):
-            return True
+            return "found_material"
         about_source = m.has("about_the_tool", seq)
         speaking = self._mask(seq, "not_personal")  # without "tell me", "I want to know"
         if harm and m.has("first_person", speaking) and not about_source:
-            return True  # "we think grooming is happening in our club"
+            return "harm_first_person"  # "we think grooming is happening in our club"
         if m.has("worry_phrases", seq) and not about_source:
-            return True
+            return "worry"
         at_risk = m.has("child_terms", seq) or m.has("third_party_actors", seq)
-        if m.has("victim_phrases", seq) and (at_risk or self._personal(seq)):
-            return not about_source  # "a colleague's kid is being blackmailed"
+        if m.has("victim_phrases", seq) and (at_risk or self._personal(seq)) and not about_source:
+            return "victim_now"  # "a colleague's kid is being blackmailed"
         about_tool = about_source and not m.has("first_person", seq)
         if harm and m.has("third_party_actors", seq) and m.has("child_terms", seq):
-            return not about_tool
-        return m.has("danger", seq) and (self._personal(seq) or m.has("child_terms", seq))
+            return None if about_tool else "actor_harms_child"
+        if m.has("danger", seq) and (self._personal(seq) or m.has("child_terms", seq)):
+            return "danger"
+        return None
 
-    def _is_refusal(self, seq: tuple[str, ...]) -> bool:
+    def _refusal_rule(self, seq: tuple[str, ...]) -> str | None:
+        """The name of the first refusal rule that fires, if any."""
         m = self._m
         if m.has("harm_howto", seq):
-            return True
+            return "harm_howto"
         agent = m.has("agents", seq)
         if (
             m.has("intrusion_verbs", seq)
             and m.has("intrusion_targets", seq)
             and m.has("unauthorised", seq)
         ):
-            return True
+            return "unauthorised_access"
         if m.has("evade_phrases", seq) and m.has("evade_targets", seq) and agent:
-            return True
+            return "evade_detection"
         covert = m.has("covert_terms", seq) or self._without_noticing(seq)
         if m.has("contact_verbs", seq) and m.has("child_terms", seq) and covert:
-            return True
+            return "covert_contact"
         if covert and m.has("evade_targets", seq) and agent:
-            return True
-        return (
+            return "covert_evasion"
+        if (
             m.has("obtain_verbs", seq)
             and m.has("material_terms", seq)
             and m.has("abuse_terms", seq)
             and agent
+        ):
+            return "obtain_material"
+        return None
+
+    def risk_words(self, analysis: Analysis) -> bool:
+        """Harm words beside a child or a first-person word: a risk signal even when no rule
+        routes the message (defence in depth)."""
+        seq = self._mask(analysis.stems, "neutral_names")
+        m = self._m
+        return m.has("harm_terms", seq) and (
+            m.has("child_terms", seq) or m.has("first_person", self._mask(seq, "not_personal"))
         )
 
     def _without_noticing(self, seq: tuple[str, ...]) -> bool:

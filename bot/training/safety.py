@@ -1,0 +1,233 @@
+"""``python -m bot.training.safety``: train the safety classifier and validate it honestly.
+
+    pip install -e '.[train]'
+    python -m bot.training.safety --cv      # grouped cross-validation: each writer held out
+    python -m bot.training.safety           # retrain bot/models/safety-classifier/ exactly
+    python -m bot.training.safety --check   # exit 1 if a retrain differs from the shipped files
+
+Cross-validation trains on every writer but one and scores the one left out, so the figures say
+how the classifier does on a register it never saw, not how well it remembers. It reports the
+gate's routing (safeguarding, refusal, answered normally) with the thresholds of
+``knowledge/safety.yaml``, and the probabilities at which a safeguarding recall target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.embedding import StaticEmbedder, shared_embedder
+from bot.core.safety_model import (
+    DEFAULT_CLASSIFIER_DIR,
+    LABELS,
+    Scores,
+    classifier_text,
+    hashed_features,
+)
+from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus
+
+BUCKETS = 1 << 17
+EMBEDDING_SCALE = 1.0
+REGULARISATION = 8.0  # sklearn's C: the inverse of the L2 penalty
+FILES = ("hashed.npy", "dense.npy", "bias.npy", "meta.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When the classifier routes a message (see ``classifier`` in knowledge/safety.yaml)."""
+
+    safeguarding: float
+    harmful: float
+
+
+def route(scores: Scores, thresholds: Thresholds) -> str:
+    """safeguarding, refusal or answer: the same order of checks as the gate."""
+    if scores.concern >= thresholds.safeguarding and scores.concern >= scores.harmful:
+        return "safeguarding"
+    if scores.harmful >= thresholds.harmful:
+        return "refusal"
+    if scores.concern >= thresholds.safeguarding:
+        return "safeguarding"
+    return "answer"
+
+
+EXPECTED_ROUTE = {
+    "safeguarding": "safeguarding",
+    "self_concern": "safeguarding",
+    "harmful": "refusal",
+    "benign": "answer",
+}
+
+
+def matrix(texts: Sequence[str], embedder: StaticEmbedder, buckets: int) -> Any:
+    from scipy import sparse
+
+    rows, columns, values = [], [], []
+    dense = np.zeros((len(texts), embedder.dimensions), dtype=np.float64)
+    for row, raw in enumerate(texts):
+        text = classifier_text(raw)
+        for column, value in sorted(hashed_features(text, buckets).items()):
+            rows.append(row)
+            columns.append(column)
+            values.append(value)
+        dense[row] = EMBEDDING_SCALE * embedder.embed(text)
+    hashed = sparse.csr_matrix((values, (rows, columns)), shape=(len(texts), buckets))
+    return sparse.hstack([hashed, sparse.csr_matrix(dense)], format="csr")
+
+
+def fit(examples: Sequence[Example], embedder: StaticEmbedder, buckets: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=REGULARISATION, max_iter=5000, class_weight="balanced", tol=1e-6)
+    labels = np.array([LABELS.index(e.label) for e in examples])
+    model.fit(matrix([e.text for e in examples], embedder, buckets), labels)
+    return model
+
+
+def probabilities(
+    model: Any, texts: Sequence[str], embedder: StaticEmbedder, buckets: int
+) -> list[Scores]:
+    found = model.predict_proba(matrix(texts, embedder, buckets))
+    order = [list(model.classes_).index(i) for i in range(len(LABELS))]
+    return [Scores(*(float(row[i]) for i in order)) for row in found]
+
+
+def report(
+    examples: Sequence[Example], scores: Sequence[Scores], thresholds: Thresholds
+) -> list[str]:
+    """Per expected route: recall; per route given: precision."""
+    routes = [route(s, thresholds) for s in scores]
+    expected = [EXPECTED_ROUTE[e.label] for e in examples]
+    lines = []
+    for name in ("safeguarding", "refusal", "answer"):
+        due = [i for i, want in enumerate(expected) if want == name]
+        given = [i for i, got in enumerate(routes) if got == name]
+        hit = sum(routes[i] == name for i in due)
+        right = sum(expected[i] == name for i in given)
+        recall = hit / len(due) if due else 0.0
+        precision = right / len(given) if given else 0.0
+        lines.append(
+            f"  {name:13} recall {hit}/{len(due)} = {100 * recall:5.1f} %   "
+            f"precision {right}/{len(given)} = {100 * precision:5.1f} %"
+        )
+    return lines
+
+
+def cross_validate(
+    examples: Sequence[Example], embedder: StaticEmbedder, thresholds: Thresholds
+) -> list[Scores]:
+    writers = sorted({e.writer for e in examples})
+    pooled: list[Scores | None] = [None] * len(examples)
+    for held_out in writers:
+        train = [e for e in examples if e.writer != held_out]
+        test = [i for i, e in enumerate(examples) if e.writer == held_out]
+        model = fit(train, embedder, BUCKETS)
+        found = probabilities(model, [examples[i].text for i in test], embedder, BUCKETS)
+        for i, s in zip(test, found, strict=True):
+            pooled[i] = s
+        print(f"held out {held_out} ({len(test)} messages):")
+        print("\n".join(report([examples[i] for i in test], found, thresholds)))
+    result = [s for s in pooled if s is not None]
+    print(f"all writers, each scored by a model that never saw it ({len(result)} messages):")
+    print("\n".join(report(examples, result, thresholds)))
+    for target in (0.95, 0.98, 0.99):
+        concern = sorted(
+            s.concern
+            for s, e in zip(result, examples, strict=True)
+            if EXPECTED_ROUTE[e.label] == "safeguarding"
+        )
+        cut = concern[int((1 - target) * len(concern))]
+        print(f"  safeguarding recall {target:.0%} needs a threshold of at most {cut:.3f}")
+    return result
+
+
+def export(model: Any, output: Path, corpus: str, buckets: int, dimensions: int) -> None:
+    order = [list(model.classes_).index(i) for i in range(len(LABELS))]
+    weights = np.asarray(model.coef_, dtype=np.float64)[order].T  # features x labels
+    bias = np.asarray(model.intercept_, dtype=np.float64)[order]
+    output.mkdir(parents=True, exist_ok=True)
+    hashed: npt.NDArray[np.float16] = weights[:buckets].astype(np.float16)
+    np.save(output / "hashed.npy", hashed, allow_pickle=False)
+    np.save(
+        output / "dense.npy",
+        weights[buckets : buckets + dimensions].astype(np.float32),
+        allow_pickle=False,
+    )
+    np.save(output / "bias.npy", bias.astype(np.float32), allow_pickle=False)
+    meta = {
+        "labels": list(LABELS),
+        "buckets": buckets,
+        "embedding_scale": EMBEDDING_SCALE,
+        "regularisation": REGULARISATION,
+        "corpus": corpus,
+    }
+    (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def corpus_digest(examples: Sequence[Example]) -> str:
+    joined = "\n".join(f"{e.writer}\t{e.label}\t{e.text}" for e in examples)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def train(corpus: Path, output: Path, embedder: StaticEmbedder, buckets: int = BUCKETS) -> None:
+    examples = load_corpus(corpus)
+    model = fit(examples, embedder, buckets)
+    export(
+        model,
+        output,
+        f"{describe(examples)}; sha256 {corpus_digest(examples)}",
+        buckets,
+        embedder.dimensions,
+    )
+
+
+def digest(directory: Path) -> dict[str, str]:
+    return {
+        name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
+        for name in FILES
+        if (directory / name).exists()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.core.knowledge import load_knowledge
+    from bot.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot.training.safety")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR)
+    parser.add_argument("--output", type=Path, default=DEFAULT_CLASSIFIER_DIR)
+    parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
+    parser.add_argument("--check", action="store_true", help="retrain aside and compare")
+    args = parser.parse_args(argv)
+    embedder = shared_embedder()
+    if args.cv:
+        kb = load_knowledge(Settings.from_env().knowledge_dir)
+        thresholds = Thresholds(kb.safety.classifier.safeguarding, kb.safety.classifier.harmful)
+        examples = load_corpus(args.corpus)
+        print(describe(examples))
+        cross_validate(examples, embedder, thresholds)
+        return 0
+    if args.check:
+        with tempfile.TemporaryDirectory() as scratch:
+            train(args.corpus, Path(scratch), embedder)
+            fresh, shipped = digest(Path(scratch)), digest(args.output)
+        differ = sorted(name for name in FILES if fresh.get(name) != shipped.get(name))
+        print("identical" if not differ else f"differs: {', '.join(differ)}")
+        return 1 if differ else 0
+    train(args.corpus, args.output, embedder)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
