@@ -7,12 +7,17 @@ import json
 import sys
 
 from bot.commands._core import add_knowledge_option, load_router
-from bot.core.render import render_terminal, reply_json
+from bot.core.render import render_explanation, render_terminal, reply_json
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("question", nargs="+", help="the question, or - to read one per line")
     parser.add_argument("--json", action="store_true", help="print one JSON object per question")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print the evidence: the safety verdict's scores and rules, and the decision",
+    )
     add_knowledge_option(parser)
 
 
@@ -22,9 +27,15 @@ def run(args: argparse.Namespace) -> int:
     questions = sys.stdin if text == "-" else [text]
     for raw in questions:
         question = raw.rstrip("\r\n") if text == "-" else raw
-        reply = router.reply(question)
+        explanation = router.explain(question)
+        reply = explanation.reply
         if args.json:
-            print(json.dumps(reply_json(kb, reply), ensure_ascii=False), flush=True)
-        else:
-            print(render_terminal(kb, reply), flush=True)
+            found = reply_json(kb, reply)
+            if args.explain:
+                found["explain"] = explanation.to_json()
+            print(json.dumps(found, ensure_ascii=False), flush=True)
+            continue
+        print(render_terminal(kb, reply), flush=True)
+        if args.explain:
+            print(render_explanation(explanation), flush=True)
     return 0

@@ -19,15 +19,18 @@ Layout of a knowledge directory:
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.core.config import FusionWeights, RouterConfig
 from bot.core.reply import Citation, SupportRoute
 
 QUESTION_TYPES = ("who", "when", "where", "amount", "count", "duration")
@@ -49,6 +52,42 @@ class Source:
     @property
     def line_count(self) -> int:
         return len(self.text.splitlines())
+
+    def locate(self, citation: Citation) -> int:
+        """Where the citation's quote stands in the text (its occurrence on its first line),
+        or -1."""
+        start = self.text.find(citation.quote)
+        while start >= 0 and self.text.count("\n", 0, start) + 1 != citation.first_line:
+            start = self.text.find(citation.quote, start + 1)
+        return start
+
+    def sentences_around(self, citation: Citation) -> str:
+        """The whole sentences a quote sits in: their words are context for the entry. An
+        item of a list also gets the two sentences that lead into the list ("... a package of
+        measures ... This included:")."""
+        text = self.text
+        start = self.locate(citation)
+        if start < 0:
+            return citation.quote
+        ends = _sentence_ends(text)
+        first = bisect.bisect_right(ends, start) - 1  # the boundary before the quote
+        last = bisect.bisect_left(ends, start + len(citation.quote))
+        context = text[ends[first] : ends[min(last, len(ends) - 1)]]
+        if context.lstrip().startswith("- "):
+            colon = text.rfind(":\n- ", 0, start + 1)
+            if colon >= 0:
+                lead_in = bisect.bisect_left(ends, colon) - 2
+                context = text[ends[max(lead_in, 0)] : colon + 1] + " " + context
+        return context
+
+
+_SENTENCE_END = re.compile(r"[.:!?](?=\s)|\n(?=- )|$")
+
+
+@lru_cache(maxsize=64)
+def _sentence_ends(text: str) -> tuple[int, ...]:
+    """Offsets where sentences of a text end (0 and the end included)."""
+    return tuple(sorted({0, len(text), *(m.end() for m in _SENTENCE_END.finditer(text))}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +153,45 @@ class Lexicon:
     subjects: frozenset[str]  # concept names an answer must share with the question
     entities: frozenset[str]  # concept names of named companies, countries and places
 
+    def extended(self, other: Lexicon) -> Lexicon:
+        """This general lexicon with a source's own language added."""
+        concepts = {name: tuple(words) for name, words in self.concepts.items()}
+        for name, words in other.concepts.items():
+            concepts[name] = (*concepts.get(name, ()), *words)
+        question_types = {name: tuple(words) for name, words in self.question_types.items()}
+        for name, words in other.question_types.items():
+            question_types[name] = (*question_types.get(name, ()), *words)
+        return Lexicon(
+            concepts=concepts,
+            question_types=question_types,
+            stopwords=self.stopwords | other.stopwords,
+            known_words=self.known_words | other.known_words,
+            typos={**self.typos, **other.typos},
+            domain_terms=tuple(sorted({*self.domain_terms, *other.domain_terms})),
+            fillers=tuple(sorted({*self.fillers, *other.fillers})),
+            subjects=self.subjects | other.subjects,
+            entities=self.entities | other.entities,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    """When the learned safety classifier routes a message (``classifier`` in safety.yaml)."""
+
+    safeguarding: float  # P(safeguarding) + P(self_concern) at which to route to safeguarding
+    harmful: float  # P(harmful) at which to refuse
+    harmful_override: float  # P(harmful) at which a refusal outranks a rule's safeguarding...
+    override_concern: float  # ...while the classifier's concern stays below this
+    risk: float  # concern at which an ordinary reply still ends with where to get help
+
 
 @dataclass(frozen=True, slots=True)
 class SafetyVocabulary:
-    """Word lists for the safeguarding and refusal checks, by role (see ``bot.core.safety``)."""
+    """Word lists for the safeguarding and refusal checks, by role (see ``bot.core.safety``),
+    and the thresholds of the learned classifier."""
 
     lists: Mapping[str, tuple[str, ...]]
+    classifier: ClassifierConfig
 
     def get(self, name: str) -> tuple[str, ...]:
         return self.lists.get(name, ())
@@ -134,10 +206,18 @@ class KnowledgeBase:
     support_routes: tuple[SupportRoute, ...]
     smalltalk: tuple[SmalltalkTopic, ...]
     smalltalk_filler: tuple[str, ...]  # words ignored when recognising small talk
-    lexicon: Lexicon
+    lexicon: Lexicon  # general language only
+    source_lexicons: Mapping[str, Lexicon]  # per source: the general lexicon and its own
     safety: SafetyVocabulary
     messages: Mapping[str, Mapping[str, str]]
     example_questions: tuple[str, ...]  # entry ids
+    router_config: RouterConfig
+
+    def source_of(self, item: Entry | Unstated) -> str:
+        """The source an item belongs to: its first citation's, or for an unstated item, that
+        of its first closest entry."""
+        entry = item if isinstance(item, Entry) else self.entry(item.closest[0])
+        return entry.citations[0].source
 
     def entry(self, entry_id: str) -> Entry:
         for entry in self.entries:
@@ -482,7 +562,7 @@ def _load_measures(reader: _Reader, citer: _Citer) -> tuple[Measure, ...]:
 
 def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocabulary]:
     data = reader.mapping(reader.data, "the file")
-    reader.check_keys({**data, "id": "safety"}, ("routes", "vocabulary", "id"))
+    reader.check_keys({**data, "id": "safety"}, ("routes", "vocabulary", "classifier", "id"))
     routes: list[SupportRoute] = []
     for item in reader.items("routes"):
         reader.check_keys(item, ("id", "name", "description", "region"), ("url", "phone"))
@@ -506,7 +586,16 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
             continue
         holder = {"id": f"vocabulary.{name}", "words": words}
         lists[name] = reader.texts(holder, "words", required=True)
-    return tuple(routes), SafetyVocabulary(lists)
+    settings = reader.mapping(data["classifier"], "'classifier'")
+    names = [f.name for f in fields(ClassifierConfig)]
+    reader.check_keys({**settings, "id": "classifier"}, (*names, "id"))
+    values: dict[str, float] = {}
+    for name in names:
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise reader.fail(f"{name} must be a number from 0 to 1", settings, "classifier")
+        values[name] = float(value)
+    return tuple(routes), SafetyVocabulary(lists, ClassifierConfig(**values))
 
 
 def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
@@ -526,16 +615,31 @@ def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[
     return tuple(topics), filler
 
 
-def _load_lexicon(reader: _Reader) -> Lexicon:
+_LEXICON_KEYS = (
+    "concepts",
+    "question_types",
+    "stopwords",
+    "known_words",
+    "typos",
+    "domain_terms",
+    "fillers",
+    "subjects",
+    "entities",
+)
+
+
+def _load_lexicon(reader: _Reader, general: Lexicon | None = None) -> Lexicon:
+    """The general lexicon, or (given the general one) a source's extension merged into it."""
     data = reader.mapping(reader.data, "the file")
+    required = ("question_types", "stopwords") if general is None else ()
     reader.check_keys(
         {**data, "id": "lexicon"},
-        ("id", "concepts", "question_types", "stopwords"),
-        ("known_words", "typos", "domain_terms", "fillers", "subjects", "entities"),
+        ("id", *required),
+        tuple(k for k in _LEXICON_KEYS if k not in required),
     )
 
     def word_lists(key: str) -> dict[str, tuple[str, ...]]:
-        section = reader.mapping(data[key], repr(key))
+        section = reader.mapping(data.get(key, {}), repr(key))
         return {
             name: reader.texts({"id": f"{key}.{name}", "words": words}, "words", required=True)
             for name, words in section.items()
@@ -552,12 +656,13 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
     concepts = word_lists("concepts")
     subjects = word_set("subjects")
     entities = word_set("entities")
-    unknown_subjects = sorted((subjects | entities) - set(concepts))
+    known_concepts = set(concepts) | set(general.concepts if general else ())
+    unknown_subjects = sorted((subjects | entities) - known_concepts)
     if unknown_subjects:
         raise reader.fail(f"'subjects' names unknown concept {unknown_subjects[0]!r}")
     typos_raw = reader.mapping(data.get("typos", {}), "'typos'")
     typos = {str(k): str(v) for k, v in typos_raw.items() if k != "__line__"}
-    return Lexicon(
+    own = Lexicon(
         concepts=concepts,
         question_types=question_types,
         stopwords=word_set("stopwords"),
@@ -568,6 +673,48 @@ def _load_lexicon(reader: _Reader) -> Lexicon:
         subjects=subjects,
         entities=entities,
     )
+    return own if general is None else general.extended(own)
+
+
+def _load_source_lexicons(
+    directory: Path, general: Lexicon, sources: Mapping[str, Source]
+) -> dict[str, Lexicon]:
+    """Each source's lexicon: the general one plus ``lexicon/SOURCE.yaml`` when there is one."""
+    folder = directory / "lexicon"
+    found = {path.stem: path for path in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+    for name in found:
+        if name not in sources:
+            raise KnowledgeError(f"lexicon/{name}.yaml: there is no source {name!r}")
+    return {
+        source: _load_lexicon(_Reader(found[source]), general) if source in found else general
+        for source in sources
+    }
+
+
+def _load_router_config(reader: _Reader) -> RouterConfig:
+    data = reader.mapping(reader.data, "the file")
+    names = RouterConfig.names()
+    reader.check_keys({**data, "id": "router"}, ("id", *names, "fusion"))
+    integers = RouterConfig.integer_names()
+
+    def number(holder: Mapping[str, Any], name: str, what: str) -> float:
+        value = holder[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise reader.fail(f"{name} must be a number", holder, what)
+        if name in integers and (not isinstance(value, int) or value < 1):
+            raise reader.fail(f"{name} must be a whole number of at least 1", holder, what)
+        return value
+
+    fusion = reader.mapping(data["fusion"], "'fusion'")
+    reader.check_keys({**fusion, "id": "fusion"}, ("id", *FusionWeights.names()))
+    weights = FusionWeights(
+        **{n: float(number(fusion, n, "fusion")) for n in FusionWeights.names()}
+    )
+    values: dict[str, Any] = {
+        n: int(number(data, n, "router")) if n in integers else float(number(data, n, "router"))
+        for n in names
+    }
+    return RouterConfig(**values, fusion=weights)
 
 
 def _load_messages(reader: _Reader) -> tuple[dict[str, dict[str, str]], tuple[str, ...]]:
@@ -639,6 +786,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     smalltalk, smalltalk_filler = _load_smalltalk(smalltalk_reader)
     _check_unique(smalltalk_reader, (t.id for t in smalltalk), "topic id")
     lexicon = _load_lexicon(_Reader(directory / "lexicon.yaml"))
+    source_lexicons = _load_source_lexicons(directory, lexicon, sources)
     messages_reader = _Reader(directory / "messages.yaml")
     messages, examples = _load_messages(messages_reader)
     known = {entry.id for entry in entries}
@@ -647,6 +795,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
             raise messages_reader.fail(f"example_questions names unknown entry {example!r}")
     if len(examples) < 3:
         raise messages_reader.fail("example_questions needs at least three entry ids")
+    router_config = _load_router_config(_Reader(directory / "router.yaml"))
     return KnowledgeBase(
         sources=sources,
         entries=entries,
@@ -656,9 +805,11 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         smalltalk=smalltalk,
         smalltalk_filler=smalltalk_filler,
         lexicon=lexicon,
+        source_lexicons=source_lexicons,
         safety=safety,
         messages=messages,
         example_questions=examples,
+        router_config=router_config,
     )
 
 

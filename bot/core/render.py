@@ -8,9 +8,13 @@ everything inserted into mrkdwn is escaped, so nothing can ping a channel.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.core.knowledge import KnowledgeBase
 from bot.core.reply import Citation, Reply, ReplyKind
+
+if TYPE_CHECKING:
+    from bot.core.router import Explanation
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -109,3 +113,32 @@ def reply_json(kb: KnowledgeBase, reply: Reply) -> dict[str, object]:
         "confidence": reply.confidence,
         "suggestions": [s.to_json() for s in reply.suggestions],
     }
+
+
+def render_explanation(explanation: Explanation) -> str:
+    """The evidence for a reply, for ``ask --explain``: the safety verdict (when the message
+    was classified) and each decision with its candidates' signals."""
+    lines = ["", "Explanation"]
+    safety = explanation.safety
+    if safety is not None:
+        lines.append(f"  safety: {safety.verdict.value}")
+        rule = safety.rule or "none fired"
+        lines.append(f"    rules: {safety.rule_verdict.value} ({rule})")
+        if safety.scores is not None:
+            scores = ", ".join(f"{k} {v:.3f}" for k, v in safety.scores.to_json().items())
+            lines.append(f"    classifier: {safety.model_verdict.value} ({scores})")
+        if safety.risk:
+            lines.append("    risk signal: yes (the reply ends with where to get help)")
+    if explanation.matched is not None:
+        lines.append(f"  matched text: {explanation.matched!r}")
+    for decision in explanation.decisions:
+        lines.append(f"  decision: {decision.kind.value} ({decision.reason})")
+        for candidate in decision.candidates[:5]:
+            lines.append(
+                f"    {candidate.intent:36} p={candidate.probability:.3f} "
+                f"lexical={candidate.lexical:.3f} explained={candidate.explained:.2f} "
+                f"semantic={candidate.semantic:.3f} answer={candidate.semantic_answer:.3f}"
+                + (" wrong-type" if candidate.wrong_type else "")
+                + (" other-subject" if candidate.other_subject else "")
+            )
+    return "\n".join(lines)

@@ -74,8 +74,10 @@ class Reply:
     suggestions: tuple[Suggestion, ...] = ()
     support_routes: tuple[SupportRoute, ...] = ()
     confidence: float = 0.0
+    risk: bool = False  # the message carried a risk signal: the body ends with where to get help
 
     @property
     def is_private(self) -> bool:
-        """Replies that must never be posted where others can read them."""
-        return self.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL)
+        """Replies that must never be posted where others can read them: safeguarding,
+        refusals, and any reply to a message that carried a risk signal."""
+        return self.risk or self.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL)

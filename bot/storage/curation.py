@@ -132,7 +132,7 @@ def nearest(router: Router, question: str) -> Nearest | None:
     if not ranked:
         return None
     best = ranked[0]
-    return Nearest(best.intent, best.question, best.score, best.unstated)
+    return Nearest(best.intent, best.question, best.probability, best.unstated)
 
 
 def group_questions(questions: Iterable[str]) -> list[list[tuple[str, int]]]:

@@ -118,7 +118,7 @@ def test_an_uncited_sentence_is_reported(knowledge_copy: BrokenCopy) -> None:
             "unknown question type 'length'",
         ),
         (
-            "lexicon.yaml",
+            "lexicon/home-office-hackathon-2018.yaml",
             "subjects: [hackathon,",
             "subjects: [nonsense,",
             "unknown concept 'nonsense'",

@@ -167,7 +167,7 @@ def test_find_measure_unknown(router: Router, name: str) -> None:
 def test_rank_gives_scored_candidates_best_first(router: Router) -> None:
     ranked = router.rank("who chairs the taskforce", limit=3)
     assert ranked[0].intent == "taskforce-chair"
-    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+    assert [c.probability for c in ranked] == sorted((c.probability for c in ranked), reverse=True)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,76 @@
+"""``RouterConfig``: every threshold and weight the router uses, read from knowledge/router.yaml.
+
+The file documents each value; ``python -m bot.training.router`` refits the learned ones (the
+``fusion`` weights and the decision thresholds) from the labelled question sets and writes them
+back. Nothing else in the router holds a tunable number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """A logistic model of "this candidate is the right answer" over its signals."""
+
+    bias: float
+    lexical: float  # the lexical score (phrasing overlap, explained share, fuzzy similarity)
+    explained: float  # share of the question's weighted terms the candidate's words explain
+    semantic: float  # cosine of the question to the candidate's closest phrasing
+    semantic_answer: float  # cosine of the question to the candidate's answer and quotes
+    semantic_gap: float  # semantic minus the best other candidate's semantic
+    lexical_gap: float  # lexical minus the best other candidate's lexical
+    wrong_type: float  # 1 when the question asks a type of fact the candidate lacks
+    other_subject: float  # 1 when the question names a subject the candidate is not about
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    # lexical scoring
+    phrasing_weight: float
+    explained_weight: float
+    fuzzy_weight: float
+    wrong_type_factor: float
+    entity_factor: float
+    other_subject_factor: float
+    other_form_factor: float
+    weak_vocabulary_credit: float
+    fuzzy_candidates: int
+    postings_cap: int
+    fuzzy_only_threshold: float
+    # semantic retrieval
+    semantic_candidates: int
+    # decisions
+    on_topic_threshold: float
+    answer_probability: float
+    unstated_probability: float
+    unstated_form_similarity: float
+    clarify_probability: float
+    clarify_margin: float
+    clarify_max_choices: int
+    clarify_max_terms: int
+    yes_no_probability: float
+    smalltalk_max_words: int
+    fusion: FusionWeights
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if f.name != "fusion")
+
+    @classmethod
+    def integer_names(cls) -> frozenset[str]:
+        return frozenset(
+            {
+                "fuzzy_candidates",
+                "postings_cap",
+                "semantic_candidates",
+                "clarify_max_choices",
+                "clarify_max_terms",
+                "smalltalk_max_words",
+            }
+        )

@@ -1,0 +1,175 @@
+"""The decision policy: from scored candidates to a ``Decision`` record.
+
+The record says what the router will do (answer, say the source does not say, ask back, or
+fall back), why, and with which candidates and signals; ``ask --explain`` prints it. Every
+threshold comes from :class:`bot.core.config.RouterConfig`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.core.index import SourceIndex
+from bot.core.knowledge import Entry
+from bot.core.normalise import Analysis, fold, words
+from bot.core.scoring import Candidate
+
+_AUXILIARIES = frozenset(
+    [
+        "is",
+        "was",
+        "were",
+        "are",
+        "am",
+        "did",
+        "does",
+        "do",
+        "can",
+        "could",
+        "will",
+        "would",
+        "has",
+        "have",
+        "had",
+        "should",
+        "shall",
+    ]
+)
+_CONFIRMING = re.compile(r"(?:right|correct|true|yes|isn't it|is it|no)\W*$", re.IGNORECASE)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered by yes or no: it opens with an auxiliary verb ("was it ...") or
+    asks for confirmation at the end ("..., right?")."""
+    found = words(fold(question))
+    return bool(found) and (found[0] in _AUXILIARIES or bool(_CONFIRMING.search(question)))
+
+
+class DecisionKind(StrEnum):
+    ANSWER = "answer"
+    NOT_IN_SOURCE = "not_in_source"
+    CLARIFY = "clarify"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy decided for one question (or one part of it), and why."""
+
+    kind: DecisionKind
+    reason: str
+    source: str | None = None
+    chosen: tuple[str, ...] = ()  # the intent answered, the unstated item, or the choices
+    candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "source": self.source,
+            "chosen": list(self.chosen),
+            "candidates": [c.to_json() for c in self.candidates[:5]],
+        }
+
+
+def decide(
+    question: str, analysis: Analysis, candidates: Sequence[Candidate], index: SourceIndex
+) -> Decision:
+    config = index.config
+    # An unstated item whose closest entries explain every word of the question ("tell me
+    # about the Home Secretary") is not what was asked, unless it has the same form.
+    kept = tuple(
+        c
+        for c in candidates
+        if not c.unstated or c.distinct or c.similarity >= config.unstated_form_similarity
+    )
+    source = index.source
+    on_topic = bool(analysis.terms & index.domain)
+    if not kept:
+        if on_topic:
+            return Decision(DecisionKind.NOT_IN_SOURCE, "on topic, no candidate", source)
+        return Decision(DecisionKind.FALLBACK, "no candidate and off topic", source)
+    best = kept[0]
+    if best.unstated:
+        if best.probability >= config.unstated_probability or on_topic:
+            return Decision(
+                DecisionKind.NOT_IN_SOURCE,
+                f"best is unstated item at p={best.probability:.2f}",
+                source,
+                (best.intent,),
+                kept,
+            )
+        return Decision(DecisionKind.FALLBACK, "weak unstated match, off topic", source, (), kept)
+    # Only an entry that gives the type of fact asked, about the subject named, can answer;
+    # a better one that cannot leaves "the source does not say" when none other is likely.
+    answerable = [c for c in kept if not c.unstated and not c.wrong_type and not c.other_subject]
+    top = answerable[0] if answerable else None
+    if top is None or top.probability < config.answer_probability:
+        # "Was the hackathon 48 hours long?": the fact that settles a yes/no question is an
+        # answer even when the question's own guess is not in the source.
+        if top is not None and is_yes_no(question) and top.probability >= config.yes_no_probability:
+            return Decision(
+                DecisionKind.ANSWER, "settles a yes/no question", source, (top.intent,), kept
+            )
+        if best.wrong_type or best.other_subject:
+            why = "asks another type of fact" if best.wrong_type else "is about another subject"
+            return Decision(DecisionKind.NOT_IN_SOURCE, f"best entry {why}", source, (), kept)
+        if on_topic or best.lexical >= config.on_topic_threshold:
+            return Decision(
+                DecisionKind.NOT_IN_SOURCE,
+                f"best entry p={best.probability:.2f} below {config.answer_probability}",
+                source,
+                (),
+                kept,
+            )
+        return Decision(DecisionKind.FALLBACK, "off topic and no likely entry", source, (), kept)
+    best = top
+    vague = len(analysis.terms) <= config.clarify_max_terms
+    rivals = _rivals(index, best, kept[1:]) if vague else []
+    if rivals:
+        return Decision(
+            DecisionKind.CLARIFY,
+            f"{len(rivals)} rival(s) within {config.clarify_margin}",
+            source,
+            (best.intent, *(r.intent for r in rivals)),
+            kept,
+        )
+    return Decision(
+        DecisionKind.ANSWER, f"best entry p={best.probability:.2f}", source, (best.intent,), kept
+    )
+
+
+def _rivals(index: SourceIndex, best: Candidate, others: Sequence[Candidate]) -> list[Candidate]:
+    """Answerable candidates about as likely as the best, citing other passages."""
+    config = index.config
+    best_lines = cited_lines(index, best.intent)
+    rivals: list[Candidate] = []
+    for other in others:
+        if best.probability - other.probability > config.clarify_margin:
+            break
+        if other.unstated or other.wrong_type or other.probability < config.clarify_probability:
+            continue
+        lines = cited_lines(index, other.intent)
+        if lines & best_lines:
+            continue
+        rivals.append(other)
+        best_lines |= lines
+        if len(rivals) == config.clarify_max_choices - 1:
+            break
+    return rivals
+
+
+def cited_lines(index: SourceIndex, intent: str) -> set[tuple[str, int]]:
+    item = index.items[intent]
+    if not isinstance(item, Entry):
+        return set()
+    return {
+        (c.source, line) for c in item.citations for line in range(c.first_line, c.last_line + 1)
+    }

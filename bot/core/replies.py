@@ -1,0 +1,138 @@
+"""Building replies: from a decision (or a safety verdict) to the ``Reply`` data that renderers
+turn into text or blocks. All wording comes from knowledge/messages.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.core.knowledge import Entry, KnowledgeBase, SmalltalkTopic, Unstated
+from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
+
+SELF_HELP = "stop it now"  # the self-help route, by name until routes carry roles
+
+
+class ReplyBuilder:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._entries = {entry.id: entry for entry in kb.entries}
+        self._unstated = {item.id: item for item in kb.unstated}
+
+    def answer(self, intent: str, question: str, *, confidence: float = 1.0) -> Reply:
+        entry = self._entries[intent]
+        return Reply(
+            question=question,
+            kind=ReplyKind.ANSWER,
+            body=entry.answer,
+            intent=entry.id,
+            citations=entry.citations,
+            confidence=round(confidence, 4),
+        )
+
+    def combined(self, question: str, answers: Sequence[Reply], unanswered: Sequence[str]) -> Reply:
+        """One reply for a message of several parts: each answer in order, then the parts the
+        source does not answer."""
+        citations: list[Citation] = []
+        for answer in answers:
+            citations += [c for c in answer.citations if c not in citations]
+        body = [answer.body for answer in answers]
+        body += [self.kb.message("core.part_not_answered", part=part) for part in unanswered]
+        return Reply(
+            question=question,
+            kind=ReplyKind.ANSWER,
+            body=" ".join(body),
+            intent=answers[0].intent,
+            citations=tuple(citations),
+            confidence=min(answer.confidence for answer in answers),
+        )
+
+    def not_in_source(
+        self, question: str, *, unstated: str | None, nearest: str | None, confidence: float
+    ) -> Reply:
+        item = self._unstated.get(unstated) if unstated else None
+        if isinstance(item, Unstated):
+            missing = self.kb.message("core.not_in_source", missing=item.missing)
+            closest = [self._entries[i] for i in item.closest]
+            intent: str | None = item.id
+        else:
+            missing = self.kb.message("core.not_in_source_generic")
+            entry = self._entries.get(nearest) if nearest else None
+            closest = [entry] if entry is not None else []
+            intent = None
+        parts = [missing]
+        if closest:
+            parts.append(self.kb.message("core.closest_intro"))
+            parts += [entry.answer for entry in closest]
+        citations: list[Citation] = []
+        for entry in closest:
+            citations += [c for c in entry.citations if c not in citations]
+        return Reply(
+            question=question,
+            kind=ReplyKind.NOT_IN_SOURCE,
+            body=" ".join(parts),
+            intent=intent,
+            citations=tuple(citations),
+            suggestions=tuple(Suggestion(e.id, e.question) for e in closest),
+            confidence=round(confidence, 4),
+        )
+
+    def clarify(
+        self, question: str, choices: Iterable[str], *, confidence: float, key: str = "core.clarify"
+    ) -> Reply:
+        entries: list[Entry] = [self._entries[i] for i in choices if i in self._entries]
+        return Reply(
+            question=question,
+            kind=ReplyKind.CLARIFY,
+            body=self.kb.message(key),
+            suggestions=tuple(Suggestion(e.id, e.question) for e in entries),
+            confidence=round(confidence, 4),
+        )
+
+    def fallback(self, question: str, key: str = "core.fallback") -> Reply:
+        examples = self.kb.example_questions
+        start = sum(map(ord, question)) % len(examples) if examples else 0
+        chosen = [examples[(start + offset) % len(examples)] for offset in range(3)]
+        return Reply(
+            question=question,
+            kind=ReplyKind.FALLBACK,
+            body=self.kb.message(key),
+            suggestions=tuple(Suggestion(i, self._entries[i].question) for i in chosen),
+        )
+
+    def safeguarding(self, question: str, *, self_concern: bool) -> Reply:
+        routes = self.kb.support_routes
+        if self_concern:
+            body = self.kb.message("core.refusal_support")
+            routes = tuple(sorted(routes, key=lambda r: SELF_HELP not in r.name.lower()))
+        else:
+            body = self.kb.message("core.safeguarding")
+        return Reply(
+            question=question,
+            kind=ReplyKind.SAFEGUARDING,
+            body=body,
+            support_routes=routes,
+            confidence=1.0,
+        )
+
+    def refusal(self, question: str) -> Reply:
+        support = [r for r in self.kb.support_routes if SELF_HELP in r.name.lower()]
+        body = self.kb.message("core.refusal")
+        if support:
+            body = f"{body} {self.kb.message('core.refusal_support')}"
+        return Reply(
+            question=question,
+            kind=ReplyKind.REFUSAL,
+            body=body,
+            support_routes=tuple(support),
+            confidence=1.0,
+        )
+
+    def smalltalk(self, question: str, topic: SmalltalkTopic) -> Reply:
+        suggestions = self.kb.example_questions[:3] if topic.id == "help" else ()
+        return Reply(
+            question=question,
+            kind=ReplyKind.SMALLTALK,
+            body=topic.reply,
+            intent=f"smalltalk.{topic.id}",
+            suggestions=tuple(Suggestion(i, self._entries[i].question) for i in suggestions),
+            confidence=1.0,
+        )

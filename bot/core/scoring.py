@@ -1,0 +1,218 @@
+"""Scoring one source's candidates for a question: a lexical and a semantic signal, fused.
+
+Lexical (from the analysed question): IDF-weighted overlap with the candidate's best phrasing,
+the share of the question the candidate's words explain, rapidfuzz similarity, and penalties
+when the candidate gives another type of fact (who, when, how much ...) or is about another
+subject. Semantic (from the question's static embedding): cosine to the candidate's closest
+phrasing and to its answer and quotes.
+
+Candidates are the lexical best and the semantic nearest. The fusion model of
+:class:`bot.core.config.FusionWeights` turns each candidate's signals into the probability that
+it answers the question.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+
+from bot.core.config import FusionWeights, RouterConfig
+from bot.core.index import Indexed, SourceIndex
+from bot.core.knowledge import Entry
+from bot.core.normalise import Analysis
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A scored candidate: every signal, and the fused probability."""
+
+    intent: str
+    question: str
+    unstated: bool
+    lexical: float = 0.0  # combined lexical score, penalties applied, 0..1
+    explained: float = 0.0
+    similarity: float = 0.0  # rapidfuzz similarity to the best phrasing, 0..100
+    semantic: float = 0.0  # cosine to the closest phrasing
+    semantic_answer: float = 0.0  # cosine to the answer and quotes
+    semantic_gap: float = 0.0
+    lexical_gap: float = 0.0
+    wrong_type: bool = False
+    other_subject: bool = False
+    distinct: bool = True  # for unstated items: asks something its closest entries lack
+    probability: float = 0.0
+
+    def features(self) -> dict[str, float]:
+        return {
+            "bias": 1.0,
+            "lexical": self.lexical,
+            "explained": self.explained,
+            "semantic": self.semantic,
+            "semantic_answer": self.semantic_answer,
+            "semantic_gap": self.semantic_gap,
+            "lexical_gap": self.lexical_gap,
+            "wrong_type": float(self.wrong_type),
+            "other_subject": float(self.other_subject),
+        }
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "intent": self.intent,
+            "probability": round(self.probability, 4),
+            "lexical": round(self.lexical, 4),
+            "explained": round(self.explained, 4),
+            "fuzzy": round(self.similarity, 1),
+            "semantic": round(self.semantic, 4),
+            "semantic_answer": round(self.semantic_answer, 4),
+            "wrong_type": self.wrong_type,
+            "other_subject": self.other_subject,
+            "unstated": self.unstated,
+        }
+
+
+def fuse(candidate: Candidate, weights: FusionWeights) -> float:
+    """The fusion model's probability for a candidate's signals."""
+    z = sum(getattr(weights, name) * value for name, value in candidate.features().items())
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+def _overlaps(
+    index: SourceIndex, analysis: Analysis, weights: dict[str, float], total: float
+) -> dict[int, float]:
+    """Per candidate position, the best weighted overlap with one of its phrasings.
+
+    Accumulates along phrasing postings, so the cost follows the question's terms, not the
+    size of the base. Each term's postings are sorted shortest phrasing first (the highest
+    possible overlap) and read up to a cap; exact while no term is in more phrasings.
+    """
+    config = index.config
+    shared_by: dict[int, float] = {}
+    for term in analysis.terms:
+        for phrasing_id in index.postings.get(term, ())[: config.postings_cap]:
+            if phrasing_id not in shared_by:
+                phrasing_terms = index.phrasings[phrasing_id].terms
+                shared_by[phrasing_id] = sum(w for t, w in weights.items() if t in phrasing_terms)
+    best: dict[int, float] = defaultdict(float)
+    for phrasing_id, shared in shared_by.items():
+        overlap = 2 * shared / (total + index.phrasing_weight[phrasing_id])
+        if index.phrasings[phrasing_id].question_types != analysis.question_types:
+            overlap *= config.other_form_factor
+        owner = index.phrasing_owner[phrasing_id]
+        best[owner] = max(best[owner], overlap)
+    return best
+
+
+def _wrong_type(analysis: Analysis, indexed: Indexed) -> bool:
+    """The question asks a type of fact (who, when, ...) the candidate is not about."""
+    asked = analysis.question_types
+    if not asked:
+        return False
+    if isinstance(indexed.item, Entry):
+        return not (asked & indexed.item.answers)
+    return bool(indexed.asks) and not (asked & indexed.asks)
+
+
+def _lexical(
+    index: SourceIndex,
+    analysis: Analysis,
+    position: int,
+    overlap: float,
+    weights: dict[str, float],
+    total: float,
+) -> Candidate:
+    config = index.config
+    indexed = index.indexed[position]
+    credit = index.credit[position]
+    explained = sum(w * credit.get(t, 0.0) for t, w in weights.items()) / total if total else 0.0
+    similarity = max(fuzz.token_sort_ratio(analysis.text, p.text) for p in indexed.phrasings)
+    score = (
+        config.phrasing_weight * overlap
+        + config.explained_weight * explained
+        + config.fuzzy_weight * similarity / 100
+    )
+    wrong_type = _wrong_type(analysis, indexed)
+    if wrong_type:
+        score *= config.wrong_type_factor
+    subjects = analysis.terms & index.subjects
+    other_subject = bool(subjects) and not subjects & (indexed.strong | indexed.weak)
+    if other_subject:
+        score *= config.other_subject_factor
+    asked = analysis.question_types
+    distinct = bool(analysis.terms - indexed.closest_vocabulary) or bool(
+        asked & indexed.asks and not asked & indexed.closest_answers
+    )
+    return Candidate(
+        intent=indexed.item.id,
+        question=indexed.item.question,
+        unstated=indexed.unstated,
+        lexical=min(score, 1.0),
+        explained=explained,
+        similarity=similarity,
+        wrong_type=wrong_type,
+        other_subject=other_subject,
+        distinct=distinct,
+    )
+
+
+def _fuzzy_only(index: SourceIndex, analysis: Analysis) -> int | None:
+    """For questions made only of stop words ("what's this about?"): a close phrasing."""
+    found = process.extractOne(
+        analysis.text,
+        index.phrasing_texts,
+        scorer=fuzz.ratio,
+        score_cutoff=index.config.fuzzy_only_threshold,
+    )
+    return None if found is None else index.phrasing_owner[found[2]]
+
+
+def score(
+    index: SourceIndex, analysis: Analysis, vector: npt.NDArray[np.float32]
+) -> list[Candidate]:
+    """The source's candidates for a question, most probable first."""
+    config: RouterConfig = index.config
+    weights = {term: index.question_weight(term) for term in analysis.terms}
+    total = sum(weights.values())
+    overlaps = _overlaps(index, analysis, weights, total) if total > 0 else {}
+    explained_only = {
+        position: config.phrasing_weight * overlap
+        + config.explained_weight
+        * sum(w * index.credit[position].get(t, 0.0) for t, w in weights.items())
+        / total
+        for position, overlap in overlaps.items()
+    }
+    chosen = set(
+        heapq.nlargest(config.fuzzy_candidates, explained_only, key=lambda p: explained_only[p])
+    )
+    semantic, semantic_answer = index.semantic(vector)
+    if np.any(vector):
+        k = min(config.semantic_candidates, len(semantic))
+        chosen |= {int(i) for i in np.argpartition(-semantic, k - 1)[:k]} if k else set()
+    if not chosen and not analysis.terms:
+        position = _fuzzy_only(index, analysis)
+        chosen = {position} if position is not None else set()
+    candidates = []
+    for position in chosen:
+        candidate = _lexical(index, analysis, position, overlaps.get(position, 0.0), weights, total)
+        candidates.append(
+            replace(
+                candidate,
+                semantic=float(semantic[position]),
+                semantic_answer=float(semantic_answer[position]),
+            )
+        )
+    fused = []
+    for candidate in candidates:
+        others = [c for c in candidates if c.intent != candidate.intent]
+        with_gaps = replace(
+            candidate,
+            semantic_gap=candidate.semantic - max((c.semantic for c in others), default=0.0),
+            lexical_gap=candidate.lexical - max((c.lexical for c in others), default=0.0),
+        )
+        fused.append(replace(with_gaps, probability=fuse(with_gaps, config.fusion)))
+    fused.sort(key=lambda c: (-c.probability, c.intent))
+    return fused

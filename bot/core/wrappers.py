@@ -1,0 +1,117 @@
+"""Setting apart what wraps a question: greetings, thanks, apologies, who the asker is and why
+they ask, and preambles before a colon or a dash; and reading indirect requests ("I need to
+brief my boss on X") as "tell me about X".
+
+This is general language, the same for every source; it runs before matching, and the reply
+still quotes the person's own message. When nothing is left, the message is kept whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)|"
+    r"dear\s+(?:bot|team|sir|madam|all|colleagues)|yo)\b(?:\s+(?:there|all|team|bot|everyone|"
+    r"folks|guys|friend))?)[\s,!.:;-]*",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(
+    r"[\s,;-]*\b(?:(?:many\s+|big\s+)?thanks|thank\s+you|thx|ty|cheers|much\s+appreciated|"
+    r"appreciate\s+it|appreciate\s+your\s+help)\b(?:\s+(?:so\s+much|a\s+lot|very\s+much|"
+    r"in\s+advance|for\s+(?:your|the|any)\s+(?:help|time|answer|assistance)))*[\s!.,]*$",
+    re.IGNORECASE,
+)
+_APOLOGY = re.compile(
+    r"\b(?:sorry|apologies|apologise|apologize|excuse|forgive|pardon)\b[^.?!]*?"
+    r"(?:english|grammar|spelling|question|bother|disturb|typing|writing|language|mistakes?)"
+    r"[^.?!,]*[.!,]?",
+    re.IGNORECASE,
+)
+# A sentence about the asker, not the subject: "I'm a teacher preparing a lesson", "As a
+# journalist, ...", "We are a small platform".
+_ABOUT_ME = re.compile(
+    r"^\s*(?:i\s*'?\s*a?m|i\s+am|we\s*'?\s*re|we\s+are|my\s+name\s+is|as\s+an?|i\s+work|"
+    r"we\s+work|i\s+run|we\s+run|i\s+teach|i\s+write|i\s+represent|this\s+is)\b",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^\s*(?:who|whom|whose|what|when|where|which|why|how|is|was|were|are|did|does|do|can|"
+    r"could|will|would|has|have|should|tell|explain|describe|list|give)\b",
+    re.IGNORECASE,
+)
+# "Quick question: ...", "For my article - ...": a preamble about the asking, then the question.
+_PREAMBLE = re.compile(r"^(?P<lead>[^:?]{2,120}?)\s*(?::|\s[-–—]\s)\s*(?P<rest>\S.*)$", re.DOTALL)
+_PREAMBLE_LEAD = re.compile(
+    r"\b(?:i|i'm|im|we|we're|my|our|me|us|question|q|quick|query|request|context|background|"
+    r"note|fyi|hello|hi|hey|please|sorry|thanks|for)\b",
+    re.IGNORECASE,
+)
+# "I need to brief my boss on X", "I want to mention X in a lesson", "help me understand X".
+_INDIRECT = (
+    re.compile(
+        r"^\s*(?:i|we)\s*(?:'d|would|need|needs|want|have|'m|am|are|'re)?\s*(?:like|going|"
+        r"planning|hoping|trying|got)?\s*(?:to\s+)?(?:brief|tell|teach|explain|inform|update|"
+        r"present|talk|write|speak|report|cover|prepare|give|do)\b.*?\b(?:on|about|regarding|"
+        r"concerning|covering)\s+(?P<subject>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*(?:i|we)\s*(?:'d|would|need|want|'m|am|are|'re)?\s*(?:like|going|planning|hoping)?"
+        r"\s*(?:to\s+)?(?:mention|cover|include|discuss|feature|use|explain)\s+(?P<subject>.+?)"
+        r"\s+(?:in|to|during|for|with)\s+(?:a|an|my|our|the|this|tomorrow's|next)\b.*$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*(?:can|could|would)\s+you\s+(?:please\s+)?(?:help\s+me\s+)?(?:understand|"
+        r"summari[sz]e|brief\s+me\s+on|fill\s+me\s+in\s+on|walk\s+me\s+through)\s+(?P<subject>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*(?:i|we)\s*(?:'d|would)?\s*(?:like|love|want)\s+(?:to\s+)?(?:know|learn|hear|"
+        r"read|understand)\s+(?:more\s+)?(?:about|on)\s+(?P<subject>.+)$",
+        re.IGNORECASE,
+    ),
+)
+
+
+def _strip_wrapping(sentence: str) -> str:
+    sentence = _APOLOGY.sub(" ", sentence)
+    sentence = _THANKS.sub("", sentence)
+    sentence = _GREETING.sub("", sentence, count=1)
+    return sentence.strip(" ,;-")
+
+
+def _indirect(sentence: str) -> str | None:
+    for pattern in _INDIRECT:
+        found = pattern.match(sentence)
+        if found:
+            subject = found["subject"].strip(" .?!")
+            if len(subject.split()) >= 1:
+                return f"tell me about {subject}"
+    return None
+
+
+def set_apart(message: str) -> str:
+    """The question inside a message, its wrappers set apart; the message itself when nothing
+    would be left."""
+    text = message.strip()
+    preamble = _PREAMBLE.match(text)
+    if (
+        preamble
+        and _PREAMBLE_LEAD.search(preamble["lead"])
+        and not _QUESTION_START.match(preamble["lead"])
+    ):
+        text = preamble["rest"]
+    sentences = [s for s in (_strip_wrapping(s) for s in _SENTENCE.split(text)) if s]
+    if not sentences:
+        return message
+    asking = [s for s in sentences if not _ABOUT_ME.match(s) or "?" in s or _indirect(s)]
+    kept = asking or sentences
+    result = []
+    for sentence in kept:
+        indirect = _indirect(sentence)
+        result.append(indirect if indirect and "?" not in sentence else sentence)
+    core = " ".join(result).strip()
+    return core if len(core.split()) >= 1 else message
