@@ -55,6 +55,7 @@ class RouterConfig:
     clarify_max_choices: int
     clarify_max_terms: int
     yes_no_probability: float
+    yes_no_explained: float
     smalltalk_max_words: int
     fusion: FusionWeights
 

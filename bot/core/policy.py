@@ -64,6 +64,24 @@ class Decision:
     source: str | None = None
     chosen: tuple[str, ...] = ()  # the intent answered, the unstated item, or the choices
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+    on_topic: bool = False  # the question uses a domain term of the source
+
+    @property
+    def strength(self) -> tuple[int, int, float]:
+        """How strongly this decision claims the question, to choose between sources. A
+        source the question is on topic for comes first, ranked by an answer or a choice over
+        "does not say" over a fallback. Off topic, a decision claims the question only with an
+        answer, a choice or a named unstated item, and then by probability alone."""
+        if self.kind in (DecisionKind.ANSWER, DecisionKind.CLARIFY):
+            rank = 2
+        elif self.kind is DecisionKind.NOT_IN_SOURCE and (self.on_topic or self.chosen):
+            rank = 1
+        else:
+            rank = 0
+        best = self.candidates[0].probability if self.candidates else 0.0
+        if not self.on_topic:
+            rank = min(rank, 1)
+        return (int(self.on_topic), rank, best)
 
     @property
     def best(self) -> Candidate | None:
@@ -114,7 +132,12 @@ def decide(
     if top is None or top.probability < config.answer_probability:
         # "Was the hackathon 48 hours long?": the fact that settles a yes/no question is an
         # answer even when the question's own guess is not in the source.
-        if top is not None and is_yes_no(question) and top.probability >= config.yes_no_probability:
+        if (
+            top is not None
+            and is_yes_no(question)
+            and top.probability >= config.yes_no_probability
+            and top.explained >= config.yes_no_explained
+        ):
             return Decision(
                 DecisionKind.ANSWER, "settles a yes/no question", source, (top.intent,), kept
             )

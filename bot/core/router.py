@@ -213,15 +213,16 @@ class Router:
         return "\n".join(own)
 
     def _needs_subject(self, text: str) -> bool:
-        """A short question whose only subject is a pronoun ("when is it?", "who uses it?")."""
+        """A short question whose only subject is a pronoun ("when is it?", "who uses it?"):
+        at most one content word, and no subject, name or domain word of any source."""
         found = words(fold(text))
         if not found or len(found) > FOLLOW_UP_MAX_WORDS or not _PRONOUNS & set(found):
+            return False
+        if len(self.general.analyse(text).terms) > FOLLOW_UP_MAX_TERMS:
             return False
         for index in self.indexes.values():
             terms = index.analyser.analyse(text).terms
             if terms & (index.subjects | index.entities | index.domain):
-                return False
-            if len(terms) > FOLLOW_UP_MAX_TERMS:
                 return False
         return True
 
@@ -237,8 +238,19 @@ class Router:
         return best
 
     def _decide(self, text: str) -> Decision:
-        index, candidates = self._best_source(text)
-        return decide(text, index.analyser.analyse(text), candidates, index)
+        """Each source decides; the strongest claim wins. When no source is on topic and
+        none answers, the reply is the general fallback, whatever the sources' scores."""
+        vector = self.embedder.embed(text)
+        decisions = []
+        for index in self.indexes.values():
+            analysis = index.analyser.analyse(text)
+            decisions.append(decide(text, analysis, score(index, analysis, vector), index))
+        best = max(decisions, key=lambda d: d.strength)
+        if best.strength[:2] == (0, 0):
+            return Decision(
+                DecisionKind.FALLBACK, "no source is on topic", None, (), best.candidates
+            )
+        return best
 
     def _build(self, question: str, decision: Decision) -> Reply:
         best = decision.best

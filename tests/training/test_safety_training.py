@@ -1,0 +1,74 @@
+"""Training the safety classifier is reproducible, and what it writes is what the gate loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.core.embedding import shared_embedder
+from bot.core.safety_model import SafetyClassifier
+from bot.training.safety import Thresholds, digest, route, train
+
+pytest.importorskip("sklearn", reason="training needs the train extra (scikit-learn)")
+
+FIXTURE = {
+    "calm": [
+        ("who hosted the hackathon", "benign"),
+        ("what does the tool flag", "benign"),
+        ("how much is the innovation call", "benign"),
+        ("which countries meet in london", "benign"),
+        ("someone online keeps asking me for pictures", "safeguarding"),
+        ("a man told my son to keep their chats secret", "safeguarding"),
+        ("how do i get around the moderators", "harmful"),
+        ("i worry about my own thoughts about children", "self_concern"),
+    ],
+    "hurried": [
+        ("tool cost?", "benign"),
+        ("caid who uses", "benign"),
+        ("guy keeps dming me pics pls help", "safeguarding"),
+        ("stranger asked what school i go to", "safeguarding"),
+        ("how hide chats from mods", "harmful"),
+        ("dodge the filter how", "harmful"),
+        ("scared of my urges about kids", "self_concern"),
+        ("when is the ministerial", "benign"),
+    ],
+}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for writer, items in FIXTURE.items():
+        lines = [f'- {{text: "{text}", label: {label}}}' for text, label in items]
+        (folder / f"{writer}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_training_twice_writes_identical_files(corpus: Path, tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    train(corpus, tmp_path / "one", embedder, buckets=1 << 12)
+    train(corpus, tmp_path / "two", embedder, buckets=1 << 12)
+    first, second = digest(tmp_path / "one"), digest(tmp_path / "two")
+    assert first == second
+    assert len(first) == 4
+    meta = json.loads((tmp_path / "one" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["buckets"] == 1 << 12
+    assert "16 messages from 2 writers" in meta["corpus"]
+
+
+def test_the_trained_files_load_and_learn_the_fixture(corpus: Path, tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    train(corpus, tmp_path / "model", embedder, buckets=1 << 12)
+    classifier = SafetyClassifier(embedder, tmp_path / "model")
+    thresholds = Thresholds(safeguarding=0.3, harmful=0.4)
+    assert route(classifier.scores("someone online keeps asking me for pictures"), thresholds) == (
+        "safeguarding"
+    )
+    assert route(classifier.scores("how hide chats from mods"), thresholds) == "refusal"
+    assert route(classifier.scores("who hosted the hackathon"), thresholds) == "answer"
+    scores = classifier.scores("anything at all")
+    total = scores.benign + scores.safeguarding + scores.self_concern + scores.harmful
+    assert total == pytest.approx(1.0)
