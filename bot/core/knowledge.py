@@ -183,6 +183,7 @@ class ClassifierConfig:
     harmful_override: float  # P(harmful) at which a refusal outranks a rule's safeguarding...
     override_concern: float  # ...while the classifier's concern stays below this
     risk: float  # concern at which an ordinary reply still ends with where to get help
+    demoted_rules: frozenset[str] = frozenset()  # rules that only raise the risk signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,9 +335,9 @@ _LineLoader.add_constructor(
 class _Reader:
     """Reads one YAML file and produces errors that name the file, entry and line."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = path
-        self.name = path.name
+        self.name = name or path.name
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -587,15 +588,19 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
         holder = {"id": f"vocabulary.{name}", "words": words}
         lists[name] = reader.texts(holder, "words", required=True)
     settings = reader.mapping(data["classifier"], "'classifier'")
-    names = [f.name for f in fields(ClassifierConfig)]
-    reader.check_keys({**settings, "id": "classifier"}, (*names, "id"))
+    names = [f.name for f in fields(ClassifierConfig) if f.name != "demoted_rules"]
+    reader.check_keys({**settings, "id": "classifier"}, (*names, "id"), ("demoted_rules",))
+    demoted = reader.texts(
+        {"id": "classifier", "rules": settings.get("demoted_rules", [])}, "rules"
+    )
     values: dict[str, float] = {}
     for name in names:
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise reader.fail(f"{name} must be a number from 0 to 1", settings, "classifier")
         values[name] = float(value)
-    return tuple(routes), SafetyVocabulary(lists, ClassifierConfig(**values))
+    config = ClassifierConfig(**values, demoted_rules=frozenset(demoted))
+    return tuple(routes), SafetyVocabulary(lists, config)
 
 
 def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
@@ -686,7 +691,9 @@ def _load_source_lexicons(
         if name not in sources:
             raise KnowledgeError(f"lexicon/{name}.yaml: there is no source {name!r}")
     return {
-        source: _load_lexicon(_Reader(found[source]), general) if source in found else general
+        source: _load_lexicon(_Reader(found[source], f"lexicon/{source}.yaml"), general)
+        if source in found
+        else general
         for source in sources
     }
 

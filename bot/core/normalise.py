@@ -60,6 +60,7 @@ _FOLD = str.maketrans(
     {"‘": "'", "’": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": "-", "£": " "}
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_WHITESPACE_CONTROLS = re.compile(r"[\n\r\t\f\v]")
 
 
 def strip_slack_markup(text: str) -> str:
@@ -83,7 +84,9 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     if not text.isprintable():
-        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+        text = _WHITESPACE_CONTROLS.sub(" ", text)
+        if not text.isprintable():
+            text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = text.translate(_FOLD)
     if "U" in text:
         text = _US.sub(" usa ", text)
@@ -217,6 +220,7 @@ class Analyser:
         # Only words the knowledge uses (not protected ones) are targets for corrections.
         self._targets = sorted(w for w in vocabulary if len(w) >= 3 and w.isalpha())
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+        self.analyse = lru_cache(maxsize=1024)(self._analyse)  # type: ignore[method-assign]
 
     def _correct_uncached(self, word: str) -> str:
         if word in self._vocabulary or not word.isalpha() or stem(word) in self._known_stems:
@@ -261,6 +265,10 @@ class Analyser:
         return corrected
 
     def analyse(self, question: str) -> Analysis:
+        """The analysis of a question (memoised per analyser: analyses are immutable)."""
+        return self._analyse(question)
+
+    def _analyse(self, question: str) -> Analysis:
         corrected = tuple(self.correct(words(fold(question))))
         stemmed = tuple(stem(w) for w in corrected)
         terms: set[str] = set()

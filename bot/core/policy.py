@@ -7,6 +7,7 @@ threshold comes from :class:`bot.core.config.RouterConfig`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,14 @@ class Decision:
 
 
 def decide(
+    question: str, analysis: Analysis, candidates: Sequence[Candidate], index: SourceIndex
+) -> Decision:
+    """The policy's decision for one source, marked with whether the question is on topic."""
+    decision = _decide(question, analysis, candidates, index)
+    return dataclasses.replace(decision, on_topic=bool(analysis.terms & index.domain))
+
+
+def _decide(
     question: str, analysis: Analysis, candidates: Sequence[Candidate], index: SourceIndex
 ) -> Decision:
     config = index.config

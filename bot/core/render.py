@@ -123,6 +123,8 @@ def render_explanation(explanation: Explanation) -> str:
     if safety is not None:
         lines.append(f"  safety: {safety.verdict.value}")
         rule = safety.rule or "none fired"
+        if safety.demoted:
+            rule += ", demoted: a risk signal only"
         lines.append(f"    rules: {safety.rule_verdict.value} ({rule})")
         if safety.scores is not None:
             scores = ", ".join(f"{k} {v:.3f}" for k, v in safety.scores.to_json().items())

@@ -61,11 +61,16 @@ class SafetyAssessment:
     model_verdict: SafetyVerdict
     scores: Scores | None  # None when no classifier is loaded
     risk: bool  # not routed, but a risk signal: the reply ends with where to get help
+    demoted: bool = False  # the rule that fired only raises the risk signal
 
     def to_json(self) -> dict[str, object]:
         return {
             "verdict": self.verdict.value,
-            "rules": {"verdict": self.rule_verdict.value, "rule": self.rule},
+            "rules": {
+                "verdict": self.rule_verdict.value,
+                "rule": self.rule,
+                "demoted": self.demoted,
+            },
             "classifier": None
             if self.scores is None
             else {"verdict": self.model_verdict.value, "scores": self.scores.to_json()},
@@ -175,8 +180,13 @@ class SafetyCheck:
         return SafetyVerdict.SAFE, None
 
     def assess(self, text: str, analysis: Analysis) -> SafetyAssessment:
-        """The gate's verdict for a message: the rules and the classifier, either routing it."""
+        """The gate's verdict for a message: the rules and the classifier, either routing it.
+        A demoted rule (``classifier.demoted_rules``) does not route; it raises the risk
+        signal instead."""
         rule_verdict, rule = self.rules(analysis)
+        demoted = rule is not None and rule.split("+")[0] in self._config.demoted_rules
+        if demoted:
+            rule_verdict = SafetyVerdict.SAFE
         scores = self._classifier.scores(text) if self._classifier is not None else None
         model_verdict = _model_verdict(scores, self._config) if scores else SafetyVerdict.SAFE
         verdict = _combine(rule_verdict, model_verdict, scores, self._config)
@@ -184,7 +194,7 @@ class SafetyCheck:
             (scores is not None and scores.concern >= self._config.risk)
             or self.risk_words(analysis)
         )
-        return SafetyAssessment(verdict, rule_verdict, rule, model_verdict, scores, risk)
+        return SafetyAssessment(verdict, rule_verdict, rule, model_verdict, scores, risk, demoted)
 
     def _mask(self, seq: tuple[str, ...], name: str) -> tuple[str, ...]:
         """Blank out the words of every phrase of list ``name``."""

@@ -59,22 +59,28 @@ def _bucket(feature: str, buckets: int) -> int:
     return zlib.crc32(feature.encode("utf-8")) % buckets
 
 
+@lru_cache(maxsize=65536)
+def _token_buckets(token: str, buckets: int) -> tuple[int, ...]:
+    """The columns of a word's character n-grams (2 to 5, inside its boundaries) and of the
+    word itself; memoised, as words recur."""
+    padded = f" {token} "
+    grams = [
+        "c" + padded[start : start + size]
+        for size in range(2, 6)
+        for start in range(len(padded) - size + 1)
+    ]
+    return tuple(_bucket(feature, buckets) for feature in [*grams, "w" + token])
+
+
 def hashed_features(text: str, buckets: int) -> dict[int, float]:
     """Sparse hashed n-gram features of a classifier text, unit length."""
     tokens = _TOKEN.findall(text)
-    counts: Counter[str] = Counter()
+    counts: Counter[int] = Counter()
     for token in tokens:
-        padded = f" {token} "
-        for size in range(2, 6):
-            for start in range(len(padded) - size + 1):
-                counts["c" + padded[start : start + size]] += 1
-        counts["w" + token] += 1
+        counts.update(_token_buckets(token, buckets))
     for first, second in pairwise(tokens):
-        counts[f"b{first} {second}"] += 1
-    values: dict[int, float] = {}
-    for feature, count in counts.items():
-        column = _bucket(feature, buckets)
-        values[column] = values.get(column, 0.0) + 1.0 + math.log(count)
+        counts[_bucket(f"b{first} {second}", buckets)] += 1
+    values = {column: 1.0 + math.log(count) for column, count in counts.items()}
     norm = math.sqrt(sum(v * v for v in values.values()))
     return {k: v / norm for k, v in values.items()} if norm else {}
 

@@ -75,6 +75,15 @@ class Candidate:
         }
 
 
+def _lexical_features(candidate: Candidate) -> tuple[tuple[str, float], ...]:
+    return (
+        ("lexical", candidate.lexical),
+        ("explained", candidate.explained),
+        ("wrong_type", float(candidate.wrong_type)),
+        ("other_subject", float(candidate.other_subject)),
+    )
+
+
 def fuse(candidate: Candidate, weights: FusionWeights) -> float:
     """The fusion model's probability for a candidate's signals."""
     z = sum(getattr(weights, name) * value for name, value in candidate.features().items())
@@ -195,24 +204,43 @@ def score(
     if not chosen and not analysis.terms:
         position = _fuzzy_only(index, analysis)
         chosen = {position} if position is not None else set()
-    candidates = []
-    for position in chosen:
-        candidate = _lexical(index, analysis, position, overlaps.get(position, 0.0), weights, total)
-        candidates.append(
+    positions = sorted(chosen)
+    partial = [
+        _lexical(index, analysis, position, overlaps.get(position, 0.0), weights, total)
+        for position in positions
+    ]
+    best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
+    best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
+    fused = []
+    for position, candidate in zip(positions, partial, strict=True):
+        own_semantic = float(semantic[position])
+        # The gap to the best other candidate: the best, or the second when this one is it.
+        other_semantic = best_semantic[1] if own_semantic >= best_semantic[0] else best_semantic[0]
+        if len(best_semantic) < 2 and own_semantic >= best_semantic[0]:
+            other_semantic = 0.0
+        other_lexical = best_lexical[1] if candidate.lexical >= best_lexical[0] else best_lexical[0]
+        if len(best_lexical) < 2 and candidate.lexical >= best_lexical[0]:
+            other_lexical = 0.0
+        signals = {
+            "semantic": own_semantic,
+            "semantic_answer": float(semantic_answer[position]),
+            "semantic_gap": own_semantic - other_semantic,
+            "lexical_gap": candidate.lexical - other_lexical,
+        }
+        z = config.fusion.bias + sum(
+            getattr(config.fusion, name) * value
+            for name, value in (*_lexical_features(candidate), *signals.items())
+        )
+        probability = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        fused.append(
             replace(
                 candidate,
-                semantic=float(semantic[position]),
-                semantic_answer=float(semantic_answer[position]),
+                semantic=signals["semantic"],
+                semantic_answer=signals["semantic_answer"],
+                semantic_gap=signals["semantic_gap"],
+                lexical_gap=signals["lexical_gap"],
+                probability=probability,
             )
         )
-    fused = []
-    for candidate in candidates:
-        others = [c for c in candidates if c.intent != candidate.intent]
-        with_gaps = replace(
-            candidate,
-            semantic_gap=candidate.semantic - max((c.semantic for c in others), default=0.0),
-            lexical_gap=candidate.lexical - max((c.lexical for c in others), default=0.0),
-        )
-        fused.append(replace(with_gaps, probability=fuse(with_gaps, config.fusion)))
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused

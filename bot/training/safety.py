@@ -27,6 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder, shared_embedder
+from bot.core.knowledge import ClassifierConfig, KnowledgeBase
+from bot.core.safety import SafetyCheck, SafetyVerdict, _combine, _model_verdict
 from bot.core.safety_model import (
     DEFAULT_CLASSIFIER_DIR,
     LABELS,
@@ -51,14 +53,17 @@ class Thresholds:
 
 
 def route(scores: Scores, thresholds: Thresholds) -> str:
-    """safeguarding, refusal or answer: the same order of checks as the gate."""
-    if scores.concern >= thresholds.safeguarding and scores.concern >= scores.harmful:
-        return "safeguarding"
-    if scores.harmful >= thresholds.harmful:
-        return "refusal"
-    if scores.concern >= thresholds.safeguarding:
-        return "safeguarding"
-    return "answer"
+    """safeguarding, refusal or answer: the classifier's own routing, as in the gate."""
+    config = ClassifierConfig(thresholds.safeguarding, thresholds.harmful, 1.0, 0.0, 1.0)
+    return ROUTES[_model_verdict(scores, config)]
+
+
+ROUTES = {
+    SafetyVerdict.SAFE: "answer",
+    SafetyVerdict.SAFEGUARDING: "safeguarding",
+    SafetyVerdict.SELF_CONCERN: "safeguarding",
+    SafetyVerdict.REFUSAL: "refusal",
+}
 
 
 EXPECTED_ROUTE = {
@@ -102,11 +107,8 @@ def probabilities(
     return [Scores(*(float(row[i]) for i in order)) for row in found]
 
 
-def report(
-    examples: Sequence[Example], scores: Sequence[Scores], thresholds: Thresholds
-) -> list[str]:
+def report(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
     """Per expected route: recall; per route given: precision."""
-    routes = [route(s, thresholds) for s in scores]
     expected = [EXPECTED_ROUTE[e.label] for e in examples]
     lines = []
     for name in ("safeguarding", "refusal", "answer"):
@@ -123,9 +125,8 @@ def report(
     return lines
 
 
-def cross_validate(
-    examples: Sequence[Example], embedder: StaticEmbedder, thresholds: Thresholds
-) -> list[Scores]:
+def cross_validate(examples: Sequence[Example], embedder: StaticEmbedder) -> list[Scores]:
+    """Each writer scored by a classifier trained on all the others."""
     writers = sorted({e.writer for e in examples})
     pooled: list[Scores | None] = [None] * len(examples)
     for held_out in writers:
@@ -135,20 +136,70 @@ def cross_validate(
         found = probabilities(model, [examples[i].text for i in test], embedder, BUCKETS)
         for i, s in zip(test, found, strict=True):
             pooled[i] = s
-        print(f"held out {held_out} ({len(test)} messages):")
-        print("\n".join(report([examples[i] for i in test], found, thresholds)))
-    result = [s for s in pooled if s is not None]
-    print(f"all writers, each scored by a model that never saw it ({len(result)} messages):")
-    print("\n".join(report(examples, result, thresholds)))
+    return [s for s in pooled if s is not None]
+
+
+def gate_routes(
+    kb: KnowledgeBase,
+    examples: Sequence[Example],
+    scores: Sequence[Scores],
+    config: ClassifierConfig,
+) -> list[str]:
+    """The whole gate's routing (rules and classifier together) with given scores."""
+    from bot.core.index import general_vocabulary, make_analyser
+
+    analyser = make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
+    check = SafetyCheck(kb.safety)
+    routes = []
+    for example, found in zip(examples, scores, strict=True):
+        rule, name = check.rules(analyser.analyse(example.text[:500]))
+        if name is not None and name.split("+")[0] in config.demoted_rules:
+            rule = SafetyVerdict.SAFE
+        verdict = _combine(rule, _model_verdict(found, config), found, config)
+        routes.append(ROUTES[verdict])
+    return routes
+
+
+def print_validation(
+    kb: KnowledgeBase, examples: Sequence[Example], scores: Sequence[Scores]
+) -> None:
+    config = kb.safety.classifier
+    thresholds = Thresholds(config.safeguarding, config.harmful)
+    for writer in sorted({e.writer for e in examples}):
+        index = [i for i, e in enumerate(examples) if e.writer == writer]
+        chosen = [examples[i] for i in index]
+        found = [scores[i] for i in index]
+        print(f"held out {writer} ({len(index)} messages), gate (rules and classifier):")
+        print("\n".join(report(chosen, gate_routes(kb, chosen, found, config))))
+    print(f"all writers, classifier alone ({len(examples)} messages):")
+    print("\n".join(report(examples, [route(s, thresholds) for s in scores])))
+    print("all writers, gate (rules and classifier) with knowledge/safety.yaml's thresholds:")
+    print("\n".join(report(examples, gate_routes(kb, examples, scores, config))))
+    concern = sorted(
+        s.concern
+        for s, e in zip(scores, examples, strict=True)
+        if EXPECTED_ROUTE[e.label] == "safeguarding"
+    )
     for target in (0.95, 0.98, 0.99):
-        concern = sorted(
-            s.concern
-            for s, e in zip(result, examples, strict=True)
-            if EXPECTED_ROUTE[e.label] == "safeguarding"
-        )
         cut = concern[int((1 - target) * len(concern))]
-        print(f"  safeguarding recall {target:.0%} needs a threshold of at most {cut:.3f}")
-    return result
+        print(
+            f"  classifier safeguarding recall {target:.0%} needs a threshold of at most {cut:.3f}"
+        )
+    print("gate recall per threshold pair (safeguarding, harmful): safeguarding / refusal / answer")
+    for sg in (0.15, 0.2, 0.25, 0.3):
+        for harm in (0.25, 0.3, 0.35, 0.4):
+            trial = ClassifierConfig(
+                sg, harm, config.harmful_override, config.override_concern, config.risk
+            )
+            routes = gate_routes(kb, examples, scores, trial)
+            cells = []
+            for name in ("safeguarding", "refusal", "answer"):
+                due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]
+                cells.append(f"{100 * sum(routes[i] == name for i in due) / len(due):5.1f}")
+            print(f"  {sg:.2f} {harm:.2f}: " + " / ".join(cells))
+    benign = [s for s, e in zip(scores, examples, strict=True) if e.label == "benign"]
+    flagged = sum(s.concern >= config.risk for s in benign)
+    print(f"risk note on benign messages (concern >= {config.risk}): {flagged}/{len(benign)}")
 
 
 def export(model: Any, output: Path, corpus: str, buckets: int, dimensions: int) -> None:
@@ -208,14 +259,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_CLASSIFIER_DIR)
     parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
     parser.add_argument("--check", action="store_true", help="retrain aside and compare")
+    parser.add_argument(
+        "--scores",
+        type=Path,
+        help="with --cv: keep the out-of-fold scores in this JSON file, and reuse them when it "
+        "exists (to compare thresholds without retraining)",
+    )
     args = parser.parse_args(argv)
     embedder = shared_embedder()
     if args.cv:
         kb = load_knowledge(Settings.from_env().knowledge_dir)
-        thresholds = Thresholds(kb.safety.classifier.safeguarding, kb.safety.classifier.harmful)
         examples = load_corpus(args.corpus)
         print(describe(examples))
-        cross_validate(examples, embedder, thresholds)
+        if args.scores and args.scores.exists():
+            rows = json.loads(args.scores.read_text(encoding="utf-8"))
+            scores = [Scores(*row) for row in rows]
+        else:
+            scores = cross_validate(examples, embedder)
+            if args.scores:
+                rows = [[s.benign, s.safeguarding, s.self_concern, s.harmful] for s in scores]
+                args.scores.write_text(json.dumps(rows), encoding="utf-8")
+        print_validation(kb, examples, scores)
         return 0
     if args.check:
         with tempfile.TemporaryDirectory() as scratch:

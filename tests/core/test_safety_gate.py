@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.knowledge import ClassifierConfig
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.core.knowledge import ClassifierConfig, load_knowledge
 from bot.core.render import render_explanation
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
@@ -100,24 +103,35 @@ def test_evasion_requests_are_refused_with_no_fact_about_detection(
 
 
 def test_a_risk_signal_adds_where_to_get_help_and_makes_the_reply_private(
+    router: Router, knowledge_copy: Callable[[str, str, str], Path]
+) -> None:
+    note = router.kb.message("core.risk_note")
+    plain = router.reply("Who chairs the taskforce?")
+    assert not plain.risk
+    assert note not in plain.body
+    assert not plain.is_private
+    # With the risk threshold at zero, every message the gate lets through carries the signal.
+    anxious = Router(load_knowledge(knowledge_copy("safety.yaml", "\n  risk: 0.2", "\n  risk: 0.0")))
+    flagged = anxious.reply("Who chairs the taskforce?")
+    assert flagged.risk
+    assert flagged.kind is ReplyKind.ANSWER
+    assert flagged.body.endswith(note)
+    assert flagged.is_private
+
+
+def test_harm_words_beside_a_child_are_a_risk_signal_without_the_classifier(
     router: Router,
 ) -> None:
-    kb = router.kb
-    note = kb.message("core.risk_note")
-    flagged = router.explain("what does the tool do, something like it is happening to my cousin")
-    if flagged.reply.kind is ReplyKind.SAFEGUARDING:
-        pytest.skip("routed to safeguarding outright, which is stronger than a risk note")
-    assert flagged.safety is not None and flagged.safety.risk
-    assert flagged.reply.body.endswith(note)
-    assert flagged.reply.is_private
-    plain = router.reply("Who chairs the taskforce?")
-    assert not plain.risk and note not in plain.body and not plain.is_private
+    analysis = router.general.analyse("what does grooming of a child look like")
+    assert router.safety.risk_words(analysis)
+    assert not router.safety.risk_words(router.general.analyse("who chairs the taskforce"))
 
 
 def test_explain_prints_scores_and_rules_only_for_classified_messages(router: Router) -> None:
     text = render_explanation(router.explain("how do I get round the moderators"))
     assert "safety: refusal" in text
-    assert "classifier:" in text and "harmful" in text
+    assert "classifier:" in text
+    assert "harmful" in text
     assert "rules:" in text
     empty = router.explain("   ")
     assert empty.safety is None

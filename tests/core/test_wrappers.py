@@ -1,0 +1,38 @@
+"""Wrappers around a question are set apart by design, and indirect requests read as requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.wrappers import set_apart
+
+
+@pytest.mark.parametrize(
+    ("message", "core"),
+    [
+        ("Hi there! Who hosted the hackathon? Thanks in advance!", "Who hosted the hackathon?"),
+        ("Quick question: what is CAID?", "what is CAID?"),
+        ("Sorry for my bad English, what is the cost of tool?", "what is the cost of tool?"),
+        (
+            "I am a teacher preparing a lesson on online safety. Who chairs the taskforce?",
+            "Who chairs the taskforce?",
+        ),
+        ("I need to brief my boss on the innovation call", "tell me about the innovation call"),
+        ("I want to mention the taskforce in a lesson tomorrow.", "tell me about the taskforce"),
+        ("Good morning, when is the ministerial? Many thanks", "when is the ministerial?"),
+    ],
+)
+def test_wrappers_are_set_apart(message: str, core: str) -> None:
+    assert set_apart(message) == core
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Five Country Ministerial: when is it?",  # a subject before the colon is kept
+        "thanks!",  # nothing would be left
+        "who hosted the hackathon",
+    ],
+)
+def test_what_is_not_a_wrapper_stays(message: str) -> None:
+    assert set_apart(message) == message
