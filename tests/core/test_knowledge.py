@@ -165,7 +165,9 @@ def test_a_source_without_metadata_is_rejected(tmp_path: Path, knowledge_copy: B
 def test_a_second_source_is_two_files_and_can_be_quoted(knowledge_copy: BrokenCopy) -> None:
     folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
     (folder / "sources" / "second.txt").write_text("A second document.\nIt has two lines.\n")
-    (folder / "sources" / "second.yaml").write_text("title: Second\npublisher: Us\nlicence: CC0\n")
+    (folder / "sources" / "second.yaml").write_text(
+        "title: Second\ntopic: a second document\npublisher: Us\nlicence: CC0\n"
+    )
     faq = folder / "faq.yaml"
     faq.write_text(
         faq.read_text() + "\n- id: second-doc\n  question: What is the second document?\n"
