@@ -485,9 +485,13 @@ class _Reader:
         return f"entry {item['id']!r}" if isinstance(item.get("id"), str) else "an entry"
 
     def check_keys(
-        self, item: Mapping[str, Any], required: Sequence[str], optional: Sequence[str] = ()
+        self,
+        item: Mapping[str, Any],
+        required: Sequence[str],
+        optional: Sequence[str] = (),
+        what: str | None = None,
     ) -> None:
-        what = self.label(item)
+        what = self.label(item) if what is None else what
         keys = set(item) - {"__line__"}
         unknown = sorted(keys - set(required) - set(optional))
         if unknown:
@@ -541,7 +545,7 @@ def _load_sources(directory: Path) -> dict[str, Source]:
         reader.name = f"sources/{name}"
         meta = reader.mapping(reader.data, "the file")
         reader.check_keys(
-            meta, ("title", "topic", "publisher", "licence"), ("published", "url", "note")
+            meta, ("title", "topic", "publisher", "licence"), ("published", "url", "note"), ""
         )
         text_path = texts.get(source_id)
         if text_path is None:
