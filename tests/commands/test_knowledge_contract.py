@@ -4,14 +4,13 @@ so the previous knowledge keeps serving."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.deploy.reload import KnowledgeWatcher, Loaded, Rejected
-from bot.settings import DEFAULT_KNOWLEDGE_DIR
+from tests.conftest import KnowledgeCopy
 
 SOURCE_META = "sources/home-office-hackathon-2018.yaml"
 
@@ -96,17 +95,6 @@ CASES = [
 ]
 
 
-def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    target = tmp_path / "knowledge"
-    if not target.exists():
-        shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
-    path = target / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {file}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return target
-
-
 def check_error(directory: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """``python -m bot check`` on ``directory``: it must fail with exactly one line."""
     assert main(["check", "--knowledge", str(directory)]) == 2
@@ -118,19 +106,18 @@ def check_error(directory: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.mark.parametrize(("file", "old", "new", "message"), CASES)
 def test_broken_knowledge_fails_check_and_reload_alike(
-    tmp_path: Path,
+    knowledge_dir: Path,
+    knowledge_copy: KnowledgeCopy,
     capsys: pytest.CaptureFixture[str],
     file: str,
     old: str,
     new: str,
     message: str,
 ) -> None:
-    folder = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, folder)
-    watcher = KnowledgeWatcher(folder)
+    watcher = KnowledgeWatcher(knowledge_dir)
     assert isinstance(watcher.try_load("start"), Loaded)
 
-    broken_copy(tmp_path, file, old, new)
+    folder = knowledge_copy(file, old, new)
     reason = check_error(folder, capsys)
     assert reason.startswith(message)
     outcome = watcher.try_load("file change")
@@ -139,19 +126,18 @@ def test_broken_knowledge_fails_check_and_reload_alike(
 
 
 def test_knowledge_without_measures_loads_and_check_passes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, folder)
-    (folder / "measures.yaml").unlink()
-    assert main(["check", "--knowledge", str(folder)]) == 0
+    (knowledge_dir / "measures.yaml").unlink()
+    assert main(["check", "--knowledge", str(knowledge_dir)]) == 0
     assert "measures: 0" in capsys.readouterr().out
 
 
-def test_check_gives_exact_line_spans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_gives_exact_line_spans(
+    knowledge_copy: KnowledgeCopy, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An uncited sentence is reported from its own first line (not the line before it)."""
-    folder = broken_copy(
-        tmp_path,
+    folder = knowledge_copy(
         "faq.yaml",
         '    - "The Home Secretary was thanked for his leadership and commitment to the issue'
         ' of CSE."',

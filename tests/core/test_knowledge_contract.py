@@ -4,7 +4,6 @@ roles, quotes that must name their source, sentences for coverage, optional meas
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,9 @@ from bot.core.knowledge import (
 from bot.core.messages import PLACEHOLDERS, MessageKey
 from bot.core.reply import ReplyKind, RouteRole
 from bot.core.router import Router
+from tests.conftest import KnowledgeCopy
 
-BrokenCopy = Callable[[str, str, str], Path]
+BrokenCopy = KnowledgeCopy
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -71,8 +71,8 @@ def test_no_message_is_looked_up_by_a_string_outside_the_router() -> None:
     assert not offenders
 
 
-def test_wording_for_several_sources(knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_wording_for_several_sources(knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     add_source(folder, "library", "The library opens at nine.\n", "the community library")
     kb = load_knowledge(folder)
     assert kb.topic.startswith("the UK Home Office hackathon")
@@ -86,8 +86,8 @@ def test_wording_for_several_sources(knowledge_copy: BrokenCopy) -> None:
 # --- sources and quotes ------------------------------------------------------------------------
 
 
-def test_a_source_needs_a_topic(knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_a_source_needs_a_topic(knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     (folder / "sources" / "extra.txt").write_text("Some other text.\n", encoding="utf-8")
     (folder / "sources" / "extra.yaml").write_text(
         "title: Extra\npublisher: Us\nlicence: CC0\n", encoding="utf-8"
@@ -98,8 +98,8 @@ def test_a_source_needs_a_topic(knowledge_copy: BrokenCopy) -> None:
         load_knowledge(folder)
 
 
-def test_a_quote_in_several_sources_must_name_its_source(knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_a_quote_in_several_sources_must_name_its_source(knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     add_source(folder, "copy", "A prototype tool has been developed\nelsewhere.\n", "a copy")
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(folder)
@@ -120,8 +120,8 @@ def test_a_quote_naming_its_source_binds_to_it(knowledge_copy: BrokenCopy) -> No
     assert ("copy", 2) in cited
 
 
-def test_a_source_given_both_nested_and_flattened_is_an_error(knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_a_source_given_both_nested_and_flattened_is_an_error(knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     nested = folder / "sources" / "home-office-hackathon-2018.txt"
     (folder / "sources__home-office-hackathon-2018.txt").write_bytes(nested.read_bytes())
     with pytest.raises(KnowledgeError, match="also given as sources__home-office"):
@@ -162,8 +162,8 @@ def renamed(folder: Path) -> Path:
     return folder
 
 
-def test_renaming_routes_keeps_their_roles(knowledge_copy: BrokenCopy) -> None:
-    kb = load_knowledge(renamed(knowledge_copy("faq.yaml", "id: overview", "id: overview")))
+def test_renaming_routes_keeps_their_roles(knowledge_dir: Path) -> None:
+    kb = load_knowledge(renamed(knowledge_dir))
     assert all(route.name.startswith("Helpline ") for route in kb.support_routes)
     assert [r.id for r in kb.routes_with_role(RouteRole.SELF_HELP)] == ["stop-it-now"]
 
@@ -173,10 +173,8 @@ def test_renaming_routes_keeps_their_roles(knowledge_copy: BrokenCopy) -> None:
     reason="bot/core/router.py still finds the self-help route by its display name; switch it "
     "to kb.routes_with_role(RouteRole.SELF_HELP) and remove this mark",
 )
-def test_renaming_any_route_changes_no_routing(router: Router, knowledge_copy: BrokenCopy) -> None:
-    other = Router(
-        load_knowledge(renamed(knowledge_copy("faq.yaml", "id: overview", "id: overview")))
-    )
+def test_renaming_any_route_changes_no_routing(router: Router, knowledge_dir: Path) -> None:
+    other = Router(load_knowledge(renamed(knowledge_dir)))
     for question in QUESTIONS:
         before, after = router.reply(question), other.reply(question)
         assert before.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL), question
@@ -208,8 +206,8 @@ def test_headings_and_list_items_are_sentences_of_their_own() -> None:
 # --- measures are optional ---------------------------------------------------------------------
 
 
-def test_knowledge_without_measures_loads(knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_knowledge_without_measures_loads(knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     (folder / "measures.yaml").unlink()
     kb = load_knowledge(folder)
     assert kb.measures == ()

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge import KnowledgeBase
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
-from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from bot.storage.curation import CurationData, collect, group_questions
 from bot.storage.database import Database
 from bot.storage.store import SqlReplyStore
@@ -22,11 +21,6 @@ from tests.storage.curation_data import CHOICES, HISTORY, VOTES, seed
 
 NOW = datetime.now(UTC)
 PRIVATE_QUESTION = "someone online is grooming my child"
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import re
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -61,16 +61,6 @@ async def start_serve(fake: FakeSlack, **settings: str) -> BotProcess:
     return BotProcess(process)
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    try:
-        yield slack
-    finally:
-        await slack.close()
-
-
 async def _poll(condition: Callable[[], bool], within: float = 20.0) -> None:
     deadline = time.monotonic() + within
     while not condition():
@@ -87,15 +77,15 @@ def _rows(database_url: str) -> list[ReplyRow]:
         engine.dispose()
 
 
-async def test_serve_stores_its_replies(fake: FakeSlack, database_url: str) -> None:
-    bot = await start_serve(fake, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=database_url)
+async def test_serve_stores_its_replies(fake_slack: FakeSlack, database_url: str) -> None:
+    bot = await start_serve(fake_slack, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=database_url)
     try:
         base = (await bot.wait_for_line(SERVING)).group(1)
         async with aiohttp.ClientSession() as session:
             sender = SlackSender(session, f"{base}/slack/events")
             for question in (ANSWERED, NOT_IN_SOURCE):
                 assert (await sender.event(mention(question, user=ASKER))).status == 200
-        await fake.wait_for_calls("chat.postMessage", count=2, within=20)
+        await fake_slack.wait_for_calls("chat.postMessage", count=2, within=20)
         await _poll(lambda: len(_rows(database_url)) == 2)
     finally:
         code = await bot.stop()
@@ -113,11 +103,11 @@ async def test_serve_stores_its_replies(fake: FakeSlack, database_url: str) -> N
     assert NOT_IN_SOURCE not in bot.log
 
 
-async def test_serve_installs_into_many_workspaces(fake: FakeSlack, tmp_path: Path) -> None:
-    oauth = FakeOAuth(fake)
+async def test_serve_installs_into_many_workspaces(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    oauth = FakeOAuth(fake_slack)
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     bot = await start_serve(
-        fake,
+        fake_slack,
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
         DATABASE_URL=database_url,
@@ -135,11 +125,11 @@ async def test_serve_installs_into_many_workspaces(fake: FakeSlack, tmp_path: Pa
             cookie = {"Cookie": f"slack-app-oauth-state={state}"}
             async with session.get(redirect, headers=cookie, allow_redirects=False) as response:
                 assert response.status == 200, await response.text()
-            [token] = fake.bot_tokens
+            [token] = fake_slack.bot_tokens
 
             sender = SlackSender(session, f"{base}/slack/events")
             assert (await sender.event(mention(ANSWERED))).status == 200
-            [reply] = await fake.wait_for_calls("chat.postMessage", within=20)
+            [reply] = await fake_slack.wait_for_calls("chat.postMessage", within=20)
             assert reply.headers["Authorization"] == f"Bearer {token}"
     finally:
         code = await bot.stop()
@@ -148,12 +138,14 @@ async def test_serve_installs_into_many_workspaces(fake: FakeSlack, tmp_path: Pa
     assert CLIENT_SECRET not in bot.log
 
 
-async def test_serve_with_an_unreachable_database_exits_with_status_2(fake: FakeSlack) -> None:
+async def test_serve_with_an_unreachable_database_exits_with_status_2(
+    fake_slack: FakeSlack,
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"postgresql://bot:Sup3rS3cretPw@127.0.0.1:{port}/bot"
-    bot = await start_serve(fake, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=url)
+    bot = await start_serve(fake_slack, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=url)
     async with asyncio.timeout(60):
         code = await bot.process.wait()
     await bot.stop()
