@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,11 @@ from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.storage.curation import CurationData, collect, group_questions
 from bot.storage.database import Database
-from bot.storage.store import SqlReplyStore
-from tests.storage.conftest import TEST_SECRET, make_settings
-from tests.storage.curation_data import CHOICES, HISTORY, VOTES, seed
+from tests.storage.conftest import SEEDED_AT, TEST_SECRET, make_settings
+from tests.storage.curation_data import CHOICES, HISTORY, VOTES
 
-NOW = datetime.now(UTC)
+NOW = SEEDED_AT
 PRIVATE_QUESTION = "someone online is grooming my child"
-
-
-@pytest.fixture
-async def seeded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    store = SqlReplyStore.open(make_settings(database_url))
-    try:
-        await seed(store, NOW)
-    finally:
-        await store.aclose()
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
-    return database_url
 
 
 def _collect(database_url: str, kb: KnowledgeBase, days: int = 30) -> CurationData:
