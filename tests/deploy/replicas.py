@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.settings import Settings
+from tests.bot_process import bot_environment
 from tests.slack.fake_slack import BOT_TOKEN, Call, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, event_envelope, mention, signed_headers
 
@@ -37,35 +37,16 @@ START_WITHIN = 60.0
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def settings_variables() -> frozenset[str]:
-    """Every environment variable :meth:`Settings.from_env` reads."""
-    read: set[str] = set()
-
-    class Recording(dict[str, str]):
-        def get(self, key: str, default: Any = None) -> Any:
-            read.add(key)
-            return super().get(key, default)
-
-    Settings.from_env(Recording())
-    return frozenset(read)
-
-
 def replica_environment(fake: FakeSlack, **overrides: str) -> dict[str, str]:
     """The environment for a replica: this one without any bot setting, plus the test's."""
-    ignored = settings_variables() | {"PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"}
-    env = {k: v for k, v in os.environ.items() if k not in ignored}
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_BASE_URL=fake.api_url,
-        STORE_REPLIES="false",
-        LOG_LEVEL="INFO",
-        SHUTDOWN_GRACE_SECONDS="10",
-        KNOWLEDGE_POLL_SECONDS="0",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(overrides)
-    return env
+    settings = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "STORE_REPLIES": "false",
+        "SHUTDOWN_GRACE_SECONDS": "10",
+        "KNOWLEDGE_POLL_SECONDS": "0",
+    }
+    return bot_environment(fake, **{**settings, **overrides})
 
 
 @dataclass

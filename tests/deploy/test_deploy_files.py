@@ -27,7 +27,7 @@ from bot.core.router import Router
 from bot.deploy import configmap
 from bot.deploy.workers import KILL_AFTER_GRACE_SECONDS
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
-from tests.deploy.replicas import settings_variables
+from tests.bot_process import settings_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.bot_process import bot_environment
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, SlackSender, event_envelope, mention
 
@@ -64,17 +65,8 @@ class BotProcess:
 
 async def start_bot(fake: FakeSlack, *args: str) -> BotProcess:
     """Start ``python -m bot serve ARGS`` (Socket Mode gets no signing secret: it needs none)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DATABASE_", "REDIS_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_BASE_URL=fake.api_url,
-        STORE_REPLIES="false",
-        LOG_LEVEL="INFO",
+    env = bot_environment(
+        fake, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, STORE_REPLIES="false"
     )
     if "--http" in args:
         env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET

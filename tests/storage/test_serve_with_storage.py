@@ -5,7 +5,6 @@ installs into many workspaces work over OAuth, and an unreachable database stops
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import socket
 import sys
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.engine import make_engine
 from bot.storage.models import ReplyRow
+from tests.bot_process import bot_environment
 from tests.slack.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, SlackSender, mention
 from tests.slack.test_slack_serve import SERVING, BotProcess
@@ -39,16 +39,10 @@ pytestmark = [
 
 
 async def start_serve(fake: FakeSlack, **settings: str) -> BotProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DATABASE_", "REDIS_", "STORE_", "USER_HASH"))
-    }
-    env.update(
+    env = bot_environment(
+        fake,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_BASE_URL=fake.api_url,
         USER_HASH_SECRET=TEST_SECRET.reveal(),
-        LOG_LEVEL="INFO",
         PYTHONPATH=str(ROOT),
         **settings,
     )
