@@ -97,8 +97,8 @@ async def test_invalid_edit_under_load_is_rejected_and_old_answers_continue(
     assert len(texts) == len(load.sent)
     assert all(expected.body in text and MARK not in text for text in texts)
     for replica in replicas:  # one line per rejected edit (the supervisor's, with workers)
-        assert len(replica.matching(REJECTED)) == 1, replica.log()
-        assert not replica.matching(re.compile(r" (ERROR|CRITICAL) ")), replica.log()
+        assert len(replica.matching(REJECTED)) == 1, replica.log
+        assert not replica.matching(re.compile(r" (ERROR|CRITICAL) ")), replica.log
 
     # The same replicas then take a valid edit, in every process.
     mark_answer(knowledge_dir, original_faq, expected.intent)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.storage.engine import make_engine
 from bot.storage.models import ReplyRow
-from tests.bot_process import bot_environment
+from tests.bot_process import BotProcess, bot_environment
 from tests.slack.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, SlackSender, mention
-from tests.slack.test_slack_serve import SERVING, BotProcess
+from tests.slack.test_slack_serve import SERVING
 from tests.storage.conftest import TEST_SECRET
 from tests.storage.fake_oauth import CLIENT_ID, CLIENT_SECRET, FakeOAuth
 
@@ -46,13 +45,7 @@ async def start_serve(fake: FakeSlack, **settings: str) -> BotProcess:
         PYTHONPATH=str(ROOT),
         **settings,
     )
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"),
-        cwd=ROOT,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return BotProcess(process)
+    return await BotProcess.start("--http", "--host", "127.0.0.1", "--port", "0", env=env)
 
 
 async def _poll(condition: Callable[[], bool], within: float = 20.0) -> None:
