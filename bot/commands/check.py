@@ -23,13 +23,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     directory = args.knowledge or Settings.from_env().knowledge_dir
-    kb = load_knowledge(directory)
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as error:
+        raise KnowledgeError(_one_line(error)) from None
     try:
         Router(kb)
     except Exception as error:  # what the reload rejects, check rejects (one line)
-        reason = " ".join(str(error).split())
         raise KnowledgeError(
-            f"no router can be built from it: {type(error).__name__}: {reason}"
+            f"no router can be built from it: {type(error).__name__}: {_one_line(error)}"
         ) from None
     alternates = sum(len(e.alternates) for e in kb.entries)
     alternates += sum(len(u.alternates) for u in kb.unstated)
@@ -59,3 +61,7 @@ def run(args: argparse.Namespace) -> int:
         for first, last, text in sentences:
             print(f"  {source_id} lines {first}-{last}: {text}")
     return 1
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

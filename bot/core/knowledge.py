@@ -858,9 +858,8 @@ def _load_messages(reader: _Reader) -> tuple[dict[MessageKey, Wording], tuple[st
     unknown = sorted(set(data) - {*SECTIONS, "example_questions", "__line__"})
     if unknown:
         raise reader.fail(f"unknown section {unknown[0]!r}")
-    examples = reader.texts(
-        {"id": "example_questions", "q": data.get("example_questions")}, "q", required=True
-    )
+    holder = {"id": "messages", "example_questions": data.get("example_questions", [])}
+    examples = reader.texts(holder, "example_questions", required=True)
     found: dict[str, Any] = {}
     for section in SECTIONS:
         values = reader.mapping(data.get(section, {}), f"section {section!r}")

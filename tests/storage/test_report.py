@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.storage.curation import CurationData, collect, group_questions
@@ -139,7 +140,7 @@ def test_an_empty_database_says_so(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
-    empty = kb.message("report.empty", days=30)
+    empty = kb.message(MessageKey.REPORT_EMPTY, days=30)
     out = tmp_path / "report.html"
     assert main(["report", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
