@@ -299,10 +299,7 @@ class KnowledgeBase:
     @property
     def topic(self) -> str:
         """What the sources are about, from their metadata: "A", "A and B", "A, B and C"."""
-        topics = list(dict.fromkeys(source.topic for source in self.sources.values()))
-        if len(topics) <= 1:
-            return "".join(topics)
-        return f"{', '.join(topics[:-1])} and {topics[-1]}"
+        return _topic(self.sources)
 
     def message(self, key: MessageKey | str, **values: object) -> str:
         """The wording of ``key`` (for one source or several), with ``{topic}`` and ``values``
@@ -329,6 +326,13 @@ class KnowledgeBase:
             if route.id == route_id:
                 return route
         raise KeyError(route_id)
+
+
+def _topic(sources: Mapping[str, Source]) -> str:
+    topics = list(dict.fromkeys(source.topic for source in sources.values()))
+    if len(topics) <= 1:
+        return "".join(topics)
+    return f"{', '.join(topics[:-1])} and {topics[-1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -732,7 +736,10 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
     return tuple(routes), SafetyVocabulary(lists, ClassifierConfig(**values))
 
 
-def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
+def _load_smalltalk(
+    reader: _Reader, topic: str
+) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
+    """Small talk; a reply may say ``{topic}`` (what the sources are about)."""
     data = reader.mapping(reader.data, "the file")
     reader.check_keys({**data, "id": "smalltalk"}, ("id", "topics"), ("filler",))
     filler = reader.texts({"id": "filler", "words": data.get("filler", [])}, "words")
@@ -743,10 +750,25 @@ def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[
             SmalltalkTopic(
                 id=reader.text(item, "id"),
                 phrases=reader.texts(item, "phrases", required=True),
-                reply=reader.text(item, "reply"),
+                reply=_fill_topic(reader, item, reader.text(item, "reply"), topic),
             )
         )
     return tuple(topics), filler
+
+
+def _fill_topic(reader: _Reader, item: Mapping[str, Any], text: str, topic: str) -> str:
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise reader.fail(f"'reply': {error}", item, reader.label(item)) from None
+    unknown = sorted(used - {TOPIC})
+    if unknown:
+        raise reader.fail(
+            f"'reply': unknown placeholder {{{unknown[0]}}} (it may use {{topic}})",
+            item,
+            reader.label(item),
+        )
+    return text.format(topic=topic)
 
 
 _LEXICON_KEYS = (
@@ -886,10 +908,10 @@ def _wording(reader: _Reader, key: MessageKey, value: Any) -> Wording:
         if not isinstance(text, str) or not text.strip():
             raise reader.fail(f"message {key.value!r} must be a non-empty string")
         try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         except ValueError as error:
             raise reader.fail(f"message {key.value!r}: {error}") from None
-        bad = sorted(fields - allowed)
+        bad = sorted(used - allowed)
         if bad:
             known = ", ".join("{" + name + "}" for name in sorted(allowed))
             raise reader.fail(
@@ -945,7 +967,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 
     routes, safety = _load_safety(_Reader(directory / "safety.yaml"))
     smalltalk_reader = _Reader(directory / "smalltalk.yaml")
-    smalltalk, smalltalk_filler = _load_smalltalk(smalltalk_reader)
+    smalltalk, smalltalk_filler = _load_smalltalk(smalltalk_reader, _topic(sources))
     _check_unique(smalltalk_reader, (t.id for t in smalltalk), "topic id")
     lexicon = _load_lexicon(_Reader(directory / "lexicon.yaml"))
     source_lexicons = _load_source_lexicons(directory, lexicon, sources)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.core.knowledge import (
     SAFETY_LISTS,
@@ -18,6 +19,7 @@ from bot.core.knowledge import (
 from bot.core.messages import PLACEHOLDERS, MessageKey
 from bot.core.reply import ReplyKind, RouteRole
 from bot.core.router import Router
+from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from tests.conftest import KnowledgeCopy
 
 BrokenCopy = KnowledgeCopy
@@ -55,6 +57,17 @@ def test_no_message_names_the_hackathon(kb: KnowledgeBase) -> None:
         for text in (wording.one, wording.several):
             assert "hackathon" not in text.lower(), key
     assert "hackathon" in kb.message(MessageKey.CORE_FALLBACK)  # from the source's topic
+    smalltalk = yaml.safe_load((DEFAULT_KNOWLEDGE_DIR / "smalltalk.yaml").read_text())
+    for topic in smalltalk["topics"]:
+        assert "hackathon" not in topic["reply"].lower(), topic["id"]
+    help_reply = next(t.reply for t in kb.smalltalk if t.id == "help")
+    assert help_reply.startswith(f"I answer questions about {kb.topic},")
+
+
+def test_a_smalltalk_reply_may_only_say_topic(knowledge_copy: BrokenCopy) -> None:
+    folder = knowledge_copy("smalltalk.yaml", "about {topic}.", "about {subject}.")
+    with pytest.raises(KnowledgeError, match=r"smalltalk\.yaml entry 'greeting' .*\{subject\}"):
+        load_knowledge(folder)
 
 
 def test_no_message_is_looked_up_by_a_string_outside_the_router() -> None:
