@@ -843,9 +843,17 @@ def _load_source_lexicons(
         if name not in sources:
             raise KnowledgeError(f"lexicon/{name}.yaml: there is no source {name!r}")
     return {
-        source: _load_lexicon(_Reader(found[source]), general) if source in found else general
+        source: _load_lexicon(_lexicon_reader(found[source], source), general)
+        if source in found
+        else general
         for source in sources
     }
+
+
+def _lexicon_reader(path: Path, source: str) -> _Reader:
+    reader = _Reader(path)
+    reader.name = f"lexicon/{source}.yaml"  # also when mounted flattened (lexicon__NAME.yaml)
+    return reader
 
 
 def _load_router_config(reader: _Reader) -> RouterConfig:

@@ -61,14 +61,14 @@ CASES = [
         "safety.yaml",
         "    role: self_help\n",
         "",
-        "safety.yaml entry 'stop-it-now' (line 70): missing key 'role'",
+        "safety.yaml entry 'stop-it-now' (line 80): missing key 'role'",
         id="route-role-missing",
     ),
     pytest.param(
         "safety.yaml",
         "    role: self_help\n",
         "    role: helpline\n",
-        "safety.yaml entry 'stop-it-now' (line 70): unknown role 'helpline'",
+        "safety.yaml entry 'stop-it-now' (line 80): unknown role 'helpline'",
         id="route-role-unknown",
     ),
     pytest.param(

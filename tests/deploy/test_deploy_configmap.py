@@ -56,8 +56,14 @@ def test_the_mounted_configmap_reads_flattened_source_names(tmp_path: Path) -> N
     mount = tmp_path / "knowledge"
     configmap.materialise(with_a_new_source(shipped_configmap()), mount)
     assert not (mount / "sources").exists()
+    assert not (mount / "lexicon").exists()
     kb = load_knowledge(mount)
     assert "community-library" in kb.sources
+    # The source's own lexicon (lexicon__NAME.yaml) is read too.
+    shipped = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    home = "home-office-hackathon-2018"
+    assert kb.source_lexicons[home].concepts == shipped.source_lexicons[home].concepts
+    assert kb.source_lexicons[home] != kb.lexicon
     assert kb.entry("library-opening").citations[0].source == "community-library"
 
 
