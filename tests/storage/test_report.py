@@ -52,7 +52,7 @@ def test_the_report_data_matches_what_was_stored(seeded: str, kb: KnowledgeBase)
     assert biggest.representative.lower().startswith("how much did the hackathon cost")
     best = Router(kb).rank(biggest.representative, 1)[0]
     assert biggest.nearest is not None
-    assert (biggest.nearest.intent, biggest.nearest.score) == (best.intent, best.score)
+    assert (biggest.nearest.intent, biggest.nearest.score) == (best.intent, best.probability)
     weather = [group for group in data.unanswered if "weather" in group.representative]
     assert [group.count for group in weather] == [2]
     assert data.unanswered_without_text == 0
