@@ -149,3 +149,21 @@ def test_check_gives_exact_line_spans(
         "home-office-hackathon-2018 lines 35-37: The Home Secretary was thanked for his "
         "leadership and commitment to the issue of CSE." in out
     )
+
+
+def test_an_ambiguous_quote_fails_check_and_reload_alike(
+    knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second source that also holds a quoted sentence: the quote must say which it means."""
+    watcher = KnowledgeWatcher(knowledge_dir)
+    assert isinstance(watcher.try_load("start"), Loaded)
+    sources = knowledge_dir / "sources"
+    (sources / "copy.txt").write_text("A prototype tool has been developed\nelsewhere.\n")
+    (sources / "copy.yaml").write_text("title: Copy\ntopic: a copy\npublisher: Us\nlicence: CC0\n")
+
+    reason = check_error(knowledge_dir, capsys)
+    assert reason.startswith("faq.yaml entry ")
+    assert "is in several sources (copy, home-office-hackathon-2018): add 'source:'" in reason
+    outcome = watcher.try_load("file change")
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason == reason
