@@ -36,6 +36,15 @@ def test_a_change_is_reported_once_it_has_settled(knowledge_dir: Path) -> None:
     assert watcher.settled_change()
 
 
+def test_training_data_edits_are_not_knowledge_changes(knowledge_dir: Path) -> None:
+    watcher = KnowledgeWatcher(knowledge_dir)
+    before = fingerprint(knowledge_dir)
+    touch_later(next((knowledge_dir / "safety" / "corpus").glob("*.yaml")))
+    assert fingerprint(knowledge_dir) == before
+    assert not watcher.settled_change()
+    assert not watcher.settled_change()
+
+
 def test_a_valid_edit_loads_and_is_then_the_current_version(knowledge_dir: Path) -> None:
     watcher = KnowledgeWatcher(knowledge_dir)
     faq = (knowledge_dir / "faq.yaml").read_text(encoding="utf-8")
