@@ -149,12 +149,13 @@ class Settings:
                 "set it for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to "
                 "install into many workspaces, not both",
             )
+        default = cls()  # each default is written once, in the fields above
         knowledge = _text(env, "BOT_KNOWLEDGE_DIR")
-        level = (_text(env, "LOG_LEVEL") or "INFO").upper()
+        level = (_text(env, "LOG_LEVEL") or default.log_level).upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError("LOG_LEVEL", "must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return cls(
-            knowledge_dir=Path(knowledge) if knowledge else DEFAULT_KNOWLEDGE_DIR,
+            knowledge_dir=Path(knowledge) if knowledge else default.knowledge_dir,
             log_level=level,
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN", "xoxb-"),
             slack_app_token=_secret(env, "SLACK_APP_TOKEN", "xapp-"),
@@ -162,23 +163,31 @@ class Settings:
             slack_client_id=_text(env, "SLACK_CLIENT_ID"),
             slack_client_secret=_secret(env, "SLACK_CLIENT_SECRET"),
             slack_api_base_url=_url(
-                env, "SLACK_API_BASE_URL", DEFAULT_SLACK_API_BASE_URL, ("http", "https")
+                env, "SLACK_API_BASE_URL", default.slack_api_base_url, ("http", "https")
             )
-            or DEFAULT_SLACK_API_BASE_URL,
-            database_url=_text(env, "DATABASE_URL") or "sqlite:///hackathon-bot.db",
-            database_auto_upgrade=_bool(env, "DATABASE_AUTO_UPGRADE", True),
-            store_replies=_bool(env, "STORE_REPLIES", True),
-            store_question_text=_bool(env, "STORE_QUESTION_TEXT", True),
-            retention_days=_int(env, "RETENTION_DAYS", 90, minimum=1),
+            or default.slack_api_base_url,
+            database_url=_text(env, "DATABASE_URL") or default.database_url,
+            database_auto_upgrade=_bool(
+                env, "DATABASE_AUTO_UPGRADE", default.database_auto_upgrade
+            ),
+            store_replies=_bool(env, "STORE_REPLIES", default.store_replies),
+            store_question_text=_bool(env, "STORE_QUESTION_TEXT", default.store_question_text),
+            retention_days=_int(env, "RETENTION_DAYS", default.retention_days, minimum=1),
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),
-            redis_url=_url(env, "REDIS_URL", None, ("redis", "rediss", "unix")),
-            host=_text(env, "HOST") or "0.0.0.0",  # noqa: S104
-            port=_int(env, "PORT", 3000, minimum=1),
-            shutdown_grace_seconds=_float(env, "SHUTDOWN_GRACE_SECONDS", 10.0),
-            dedupe_ttl_seconds=_int(env, "DEDUPE_TTL_SECONDS", 900, minimum=900),
-            redis_key_prefix=_text(env, "REDIS_KEY_PREFIX") or "hackathon-bot:",
-            knowledge_poll_seconds=_float(env, "KNOWLEDGE_POLL_SECONDS", 2.0),
-            web_workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
+            redis_url=_url(env, "REDIS_URL", default.redis_url, ("redis", "rediss", "unix")),
+            host=_text(env, "HOST") or default.host,
+            port=_int(env, "PORT", default.port, minimum=1),
+            shutdown_grace_seconds=_float(
+                env, "SHUTDOWN_GRACE_SECONDS", default.shutdown_grace_seconds
+            ),
+            dedupe_ttl_seconds=_int(
+                env, "DEDUPE_TTL_SECONDS", default.dedupe_ttl_seconds, minimum=900
+            ),
+            redis_key_prefix=_text(env, "REDIS_KEY_PREFIX") or default.redis_key_prefix,
+            knowledge_poll_seconds=_float(
+                env, "KNOWLEDGE_POLL_SECONDS", default.knowledge_poll_seconds
+            ),
+            web_workers=_int(env, "WEB_CONCURRENCY", default.web_workers, minimum=1),
         )
 
     def require(self, *names: str) -> None:

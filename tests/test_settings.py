@@ -12,6 +12,7 @@ def test_defaults_without_environment() -> None:
     assert settings.slack_bot_token is None
     assert settings.port == 3000
     assert settings.dedupe_ttl_seconds >= 900
+    assert settings == Settings()  # one set of defaults: the fields'
 
 
 def test_secrets_never_show_in_repr_or_str() -> None:

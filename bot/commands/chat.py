@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.commands._core import add_knowledge_option, load_router
+from bot.core.messages import MessageKey
 from bot.core.render import render_terminal
 
 QUIT_WORDS = frozenset({"quit", "exit", ":q", "/quit"})
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     kb, router = load_router(args)
     interactive = sys.stdin.isatty()
     save_history = _enable_history() if interactive and not args.no_history else (lambda: None)
-    print(kb.message("terminal.chat_intro"))
+    print(kb.message(MessageKey.TERMINAL_CHAT_INTRO))
     try:
         while True:
             try:
@@ -59,5 +60,5 @@ def run(args: argparse.Namespace) -> int:
             print(render_terminal(kb, router.reply(line)), end="\n\n", flush=True)
     finally:
         save_history()
-    print(kb.message("terminal.chat_bye"))
+    print(kb.message(MessageKey.TERMINAL_CHAT_BYE))
     return 0

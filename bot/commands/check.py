@@ -1,4 +1,10 @@
-"""``python -m bot check``: validate the knowledge base and report what it covers."""
+"""``python -m bot check``: validate the knowledge base and report what it covers.
+
+It rejects what a hot reload rejects (:meth:`bot.deploy.reload.KnowledgeWatcher.try_load`):
+the knowledge must load and a router must be built from it. Either failure is one line. It
+also validates the safety classifier's training corpus (``safety/corpus``), which is not read
+at run time.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import argparse
 
 from bot.commands._core import add_knowledge_option
 from bot.core.knowledge import KnowledgeError, load_knowledge, uncited_sentences
+from bot.core.router import Router
 from bot.settings import Settings
 from bot.training.corpus import CorpusError, describe, load_corpus
 
@@ -16,7 +23,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     directory = args.knowledge or Settings.from_env().knowledge_dir
-    kb = load_knowledge(directory)
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as error:
+        raise KnowledgeError(_one_line(error)) from None
+    try:
+        Router(kb)
+    except Exception as error:  # what the reload rejects, check rejects (one line)
+        raise KnowledgeError(
+            f"no router can be built from it: {type(error).__name__}: {_one_line(error)}"
+        ) from None
     alternates = sum(len(e.alternates) for e in kb.entries)
     alternates += sum(len(u.alternates) for u in kb.unstated)
     print(f"knowledge: {directory}")
@@ -45,3 +61,7 @@ def run(args: argparse.Namespace) -> int:
         for first, last, text in sentences:
             print(f"  {source_id} lines {first}-{last}: {text}")
     return 1
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

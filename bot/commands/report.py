@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core.knowledge import load_knowledge
+from bot.core.messages import MessageKey
 from bot.core.router import Router
 from bot.settings import Settings
 from bot.storage.curation import collect
@@ -70,5 +71,5 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     out.write_text(text, encoding="utf-8")
-    print(kb.message("report.written", path=out))
+    print(kb.message(MessageKey.REPORT_WRITTEN, path=out))
     return 0

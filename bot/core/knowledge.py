@@ -10,17 +10,22 @@ Layout of a knowledge directory:
 - ``sources/NAME.txt`` and ``sources/NAME.yaml`` (title, publisher, licence): one pair a source.
 - ``faq.yaml``: entries that answer questions, each with verbatim quotes.
 - ``unstated.yaml``: things people ask that the sources do not state, with the closest entries.
-- ``measures.yaml``: the announced package of measures.
+- ``measures.yaml`` (optional): measures the sources announce (``/measures``).
 - ``safety.yaml``: support routes and the vocabulary of the safeguarding and refusal checks.
 - ``smalltalk.yaml``: greetings, thanks and help.
 - ``lexicon.yaml``: the domain's language: concepts, question types, stop words, typos.
-- ``messages.yaml``: every other sentence the bot says in its own voice.
+- ``messages.yaml``: every other sentence the bot says in its own voice; its keys are
+  :class:`~bot.core.messages.MessageKey`.
+
+A Kubernetes ConfigMap cannot hold folders, so ``sources/NAME.txt`` may also be given as the
+flattened ``sources__NAME.txt`` beside the other files (see :func:`folder_files`).
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import string
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -31,9 +36,91 @@ from typing import Any
 import yaml
 
 from bot.core.config import FusionWeights, RouterConfig
-from bot.core.reply import Citation, SupportRoute
+from bot.core.messages import PLACEHOLDERS, SECTIONS, TOPIC, MessageKey
+from bot.core.reply import Citation, RouteRole, SupportRoute
 
 QUESTION_TYPES = ("who", "when", "where", "amount", "count", "duration")
+
+# The rules of bot.core.safety, by name (what ``ask --explain`` prints); ``demoted_rules`` in
+# safety.yaml may name only these.
+SAFETY_RULES = (
+    "self_urges",
+    "report_request",
+    "harm_to_person_at_risk",
+    "found_material",
+    "harm_first_person",
+    "worry",
+    "victim_now",
+    "actor_harms_child",
+    "danger",
+    "harm_howto",
+    "unauthorised_access",
+    "evade_detection",
+    "covert_contact",
+    "covert_evasion",
+    "obtain_material",
+)
+
+# The word lists of ``vocabulary`` in safety.yaml, by the role bot.core.safety gives each. The
+# loader requires exactly these: a missing or unknown list name stops loading.
+SAFETY_LISTS = (
+    "neutral_names",
+    "report_requests",
+    "report_targets",
+    "harm_terms",
+    "persons_at_risk",
+    "not_personal",
+    "third_party_actors",
+    "child_terms",
+    "about_the_tool",
+    "worry_phrases",
+    "first_person",
+    "victim_phrases",
+    "found_verbs",
+    "found_material",
+    "self_urges",
+    "danger",
+    "evade_phrases",
+    "evade_targets",
+    "agents",
+    "covert_tails",
+    "covert_terms",
+    "contact_verbs",
+    "intrusion_verbs",
+    "intrusion_targets",
+    "unauthorised",
+    "obtain_verbs",
+    "material_terms",
+    "abuse_terms",
+    "harm_howto",
+)
+
+# Folders of training data (the safety classifier's corpus, knowledge/safety/), never read when
+# loading and left out of the Kubernetes ConfigMap.
+NOT_LOADED = ("safety",)
+
+FLAT_SEPARATOR = "__"  # sources__NAME.txt stands for sources/NAME.txt (a ConfigMap has no folders)
+
+
+def folder_files(directory: Path, folder: str, pattern: str) -> dict[str, Path]:
+    """The files of ``directory/folder`` matching ``pattern``, and the flattened files
+    ``directory/folder__NAME`` a whole-ConfigMap mount gives, by NAME (sorted).
+
+    A name present both ways is an error: which copy is meant would be a guess.
+    """
+    found: dict[str, Path] = {}
+    nested = directory / folder
+    if nested.is_dir():
+        found = {path.name: path for path in nested.glob(pattern) if path.is_file()}
+    prefix = folder + FLAT_SEPARATOR
+    for path in directory.glob(prefix + pattern):
+        name = path.name[len(prefix) :]
+        if not path.is_file() or not name:
+            continue
+        if name in found:
+            raise KnowledgeError(f"{folder}/{name}: also given as {path.name}; keep one")
+        found[name] = path
+    return {name: found[name] for name in sorted(found)}
 
 
 class KnowledgeError(Exception):
@@ -44,6 +131,7 @@ class KnowledgeError(Exception):
 class Source:
     id: str
     title: str
+    topic: str  # what it is about, as a phrase ("the ... hackathon"): {topic} in messages
     publisher: str
     licence: str
     text: str
@@ -210,7 +298,7 @@ class KnowledgeBase:
     lexicon: Lexicon  # general language only
     source_lexicons: Mapping[str, Lexicon]  # per source: the general lexicon and its own
     safety: SafetyVocabulary
-    messages: Mapping[str, Mapping[str, str]]
+    messages: Mapping[MessageKey, Wording]
     example_questions: tuple[str, ...]  # entry ids
     router_config: RouterConfig
 
@@ -229,14 +317,54 @@ class KnowledgeBase:
     def has_entry(self, entry_id: str) -> bool:
         return any(entry.id == entry_id for entry in self.entries)
 
-    def message(self, key: str, **values: object) -> str:
-        """The wording for ``section.key``, formatted with ``values``."""
-        section, _, name = key.partition(".")
+    @property
+    def topic(self) -> str:
+        """What the sources are about, from their metadata: "A", "A and B", "A, B and C"."""
+        return _topic(self.sources)
+
+    def message(self, key: MessageKey, **values: object) -> str:
+        """The wording of ``key`` (for one source or several), with ``{topic}`` and ``values``
+        filled in. Placeholders not given are left as they are, for callers that escape what
+        they insert."""
         try:
-            template = self.messages[section][name]
-        except KeyError:
-            raise KeyError(f"no message {key!r} in messages.yaml") from None
-        return template.format(**values) if values else template
+            member = MessageKey(key)
+        except ValueError:
+            raise KeyError(f"no message {key!r}: not a MessageKey") from None
+        wording = self.messages[member]
+        template = wording.several if len(self.sources) > 1 else wording.one
+        return template.format_map(_Values({TOPIC: self.topic, **values}))
+
+    def routes_with_role(self, *roles: RouteRole) -> tuple[SupportRoute, ...]:
+        """The support routes with any of ``roles``, in the order of safety.yaml."""
+        return tuple(route for route in self.support_routes if route.role in roles)
+
+    def route(self, route_id: str) -> SupportRoute:
+        for route in self.support_routes:
+            if route.id == route_id:
+                return route
+        raise KeyError(route_id)
+
+
+def _topic(sources: Mapping[str, Source]) -> str:
+    topics = list(dict.fromkeys(source.topic for source in sources.values()))
+    if len(topics) <= 1:
+        return "".join(topics)
+    return f"{', '.join(topics[:-1])} and {topics[-1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """A message's wording with one source, and with several."""
+
+    one: str
+    several: str
+
+
+class _Values(dict[str, object]):
+    """Format values that leave a placeholder not given as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 # --- quoting -------------------------------------------------------------------------------
@@ -378,9 +506,13 @@ class _Reader:
         return f"entry {item['id']!r}" if isinstance(item.get("id"), str) else "an entry"
 
     def check_keys(
-        self, item: Mapping[str, Any], required: Sequence[str], optional: Sequence[str] = ()
+        self,
+        item: Mapping[str, Any],
+        required: Sequence[str],
+        optional: Sequence[str] = (),
+        what: str | None = None,
     ) -> None:
-        what = self.label(item)
+        what = self.label(item) if what is None else what
         keys = set(item) - {"__line__"}
         unknown = sorted(keys - set(required) - set(optional))
         if unknown:
@@ -424,32 +556,34 @@ class _Reader:
 
 
 def _load_sources(directory: Path) -> dict[str, Source]:
-    folder = directory / "sources"
-    if not folder.is_dir():
-        raise KnowledgeError(f"sources/: folder is missing in {directory}")
+    texts = {
+        Path(name).stem: path for name, path in folder_files(directory, "sources", "*.txt").items()
+    }
     sources: dict[str, Source] = {}
-    for meta_path in sorted(folder.glob("*.yaml")):
+    for name, meta_path in folder_files(directory, "sources", "*.yaml").items():
+        source_id = Path(name).stem
         reader = _Reader(meta_path)
+        reader.name = f"sources/{name}"
         meta = reader.mapping(reader.data, "the file")
-        reader.check_keys(meta, ("title", "publisher", "licence"), ("published", "url", "note"))
-        text_path = meta_path.with_suffix(".txt")
-        if not text_path.is_file():
-            raise KnowledgeError(f"sources/{meta_path.name}: its text {text_path.name} is missing")
-        sources[meta_path.stem] = Source(
-            id=meta_path.stem,
+        reader.check_keys(
+            meta, ("title", "topic", "publisher", "licence"), ("published", "url", "note"), ""
+        )
+        text_path = texts.get(source_id)
+        if text_path is None:
+            raise KnowledgeError(f"{reader.name}: its text {source_id}.txt is missing")
+        sources[source_id] = Source(
+            id=source_id,
             title=reader.text(meta, "title"),
+            topic=reader.text(meta, "topic"),
             publisher=reader.text(meta, "publisher"),
             licence=reader.text(meta, "licence"),
             text=text_path.read_text(encoding="utf-8"),
             path=text_path,
         )
-    for text_path in sorted(folder.glob("*.txt")):
-        if text_path.stem not in sources:
-            raise KnowledgeError(
-                f"sources/{text_path.name}: has no metadata file {text_path.stem}.yaml beside it"
-            )
+    for stem in sorted(set(texts) - set(sources)):
+        raise KnowledgeError(f"sources/{stem}.txt: has no metadata file {stem}.yaml beside it")
     if not sources:
-        raise KnowledgeError("sources/: no sources (add NAME.txt with NAME.yaml)")
+        raise KnowledgeError(f"sources/: no sources in {directory} (add NAME.txt with NAME.yaml)")
     return sources
 
 
@@ -477,18 +611,23 @@ class _Citer:
                 raise reader.fail(f"each {key!r} item must be a quote", item, what)
             if not isinstance(quote, str) or not quote.strip():
                 raise reader.fail("a quote must be a non-empty string", item, what)
-            candidates = (
-                [self.folded[source_id]]
-                if isinstance(source_id, str) and source_id in self.folded
-                else list(self.folded.values())
-            )
-            if isinstance(source_id, str) and source_id not in self.folded:
+            if source_id is not None and (
+                not isinstance(source_id, str) or source_id not in self.folded
+            ):
                 raise reader.fail(f"unknown source {source_id!r}", item, what)
-            found = next((c for c in (f.cite(quote) for f in candidates) if c is not None), None)
-            if found is None:
-                short = " ".join(quote.split())[:60]
+            candidates = (
+                [self.folded[source_id]] if source_id is not None else list(self.folded.values())
+            )
+            found = [c for c in (f.cite(quote) for f in candidates) if c is not None]
+            short = " ".join(quote.split())[:60]
+            if not found:
                 raise reader.fail(f"quote is not verbatim in any source: {short!r}", item, what)
-            citations.append(found)
+            if len(found) > 1:
+                names = ", ".join(c.source for c in found)
+                raise reader.fail(
+                    f"quote {short!r} is in several sources ({names}): add 'source:'", item, what
+                )
+            citations.append(found[0])
         return tuple(citations)
 
 
@@ -565,14 +704,21 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
     data = reader.mapping(reader.data, "the file")
     reader.check_keys({**data, "id": "safety"}, ("routes", "vocabulary", "classifier", "id"))
     routes: list[SupportRoute] = []
+    roles = ", ".join(RouteRole)
     for item in reader.items("routes"):
-        reader.check_keys(item, ("id", "name", "description", "region"), ("url", "phone"))
+        reader.check_keys(item, ("id", "role", "name", "description", "region"), ("url", "phone"))
+        what = reader.label(item)
         url = reader.text(item, "url", required=False) or None
         phone = reader.text(item, "phone", required=False) or None
         if url is None and phone is None:
-            raise reader.fail("a route needs a url or a phone number", item, reader.label(item))
+            raise reader.fail("a route needs a url or a phone number", item, what)
+        role = reader.text(item, "role")
+        if role not in set(RouteRole):
+            raise reader.fail(f"unknown role {role!r} (use {roles})", item, what)
         routes.append(
             SupportRoute(
+                id=reader.text(item, "id"),
+                role=RouteRole(role),
                 name=reader.text(item, "name"),
                 description=reader.text(item, "description"),
                 region=reader.text(item, "region"),
@@ -580,12 +726,20 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
                 phone=phone,
             )
         )
+    _check_unique(reader, (route.id for route in routes), "route id")
+    if not any(route.role is RouteRole.EMERGENCY for route in routes):
+        raise reader.fail("routes: no route has the role 'emergency'")
     vocabulary = reader.mapping(data["vocabulary"], "'vocabulary'")
+    names = [name for name in vocabulary if name != "__line__"]
+    unknown = [name for name in names if name not in SAFETY_LISTS]
+    if unknown:
+        raise reader.fail(f"vocabulary: unknown list {unknown[0]!r}")
+    missing = [name for name in SAFETY_LISTS if name not in vocabulary]
+    if missing:
+        raise reader.fail(f"vocabulary: list {missing[0]!r} is missing")
     lists: dict[str, tuple[str, ...]] = {}
-    for name, words in vocabulary.items():
-        if name == "__line__":
-            continue
-        holder = {"id": f"vocabulary.{name}", "words": words}
+    for name in names:
+        holder = {"id": f"vocabulary.{name}", "words": vocabulary[name]}
         lists[name] = reader.texts(holder, "words", required=True)
     settings = reader.mapping(data["classifier"], "'classifier'")
     names = [f.name for f in fields(ClassifierConfig) if f.name != "demoted_rules"]
@@ -599,11 +753,17 @@ def _load_safety(reader: _Reader) -> tuple[tuple[SupportRoute, ...], SafetyVocab
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise reader.fail(f"{name} must be a number from 0 to 1", settings, "classifier")
         values[name] = float(value)
+    unknown_rules = sorted(set(demoted) - set(SAFETY_RULES))
+    if unknown_rules:
+        raise reader.fail(f"demoted_rules names unknown rule {unknown_rules[0]!r}", settings)
     config = ClassifierConfig(**values, demoted_rules=frozenset(demoted))
     return tuple(routes), SafetyVocabulary(lists, config)
 
 
-def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
+def _load_smalltalk(
+    reader: _Reader, topic: str
+) -> tuple[tuple[SmalltalkTopic, ...], tuple[str, ...]]:
+    """Small talk; a reply may say ``{topic}`` (what the sources are about)."""
     data = reader.mapping(reader.data, "the file")
     reader.check_keys({**data, "id": "smalltalk"}, ("id", "topics"), ("filler",))
     filler = reader.texts({"id": "filler", "words": data.get("filler", [])}, "words")
@@ -614,10 +774,25 @@ def _load_smalltalk(reader: _Reader) -> tuple[tuple[SmalltalkTopic, ...], tuple[
             SmalltalkTopic(
                 id=reader.text(item, "id"),
                 phrases=reader.texts(item, "phrases", required=True),
-                reply=reader.text(item, "reply"),
+                reply=_fill_topic(reader, item, reader.text(item, "reply"), topic),
             )
         )
     return tuple(topics), filler
+
+
+def _fill_topic(reader: _Reader, item: Mapping[str, Any], text: str, topic: str) -> str:
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise reader.fail(f"'reply': {error}", item, reader.label(item)) from None
+    unknown = sorted(used - {TOPIC})
+    if unknown:
+        raise reader.fail(
+            f"'reply': unknown placeholder {{{unknown[0]}}} (it may use {{topic}})",
+            item,
+            reader.label(item),
+        )
+    return text.format(topic=topic)
 
 
 _LEXICON_KEYS = (
@@ -684,13 +859,15 @@ def _load_lexicon(reader: _Reader, general: Lexicon | None = None) -> Lexicon:
 def _load_source_lexicons(
     directory: Path, general: Lexicon, sources: Mapping[str, Source]
 ) -> dict[str, Lexicon]:
-    """Each source's lexicon: the general one plus ``lexicon/SOURCE.yaml`` when there is one."""
-    folder = directory / "lexicon"
-    found = {path.stem: path for path in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+    """Each source's lexicon: the general one plus ``lexicon/SOURCE.yaml`` (or the flattened
+    ``lexicon__SOURCE.yaml`` of a ConfigMap) when there is one."""
+    files = folder_files(directory, "lexicon", "*.yaml")
+    found = {Path(name).stem: path for name, path in files.items()}
     for name in found:
         if name not in sources:
             raise KnowledgeError(f"lexicon/{name}.yaml: there is no source {name!r}")
     return {
+        # Named lexicon/NAME.yaml also when mounted flattened (lexicon__NAME.yaml).
         source: _load_lexicon(_Reader(found[source], f"lexicon/{source}.yaml"), general)
         if source in found
         else general
@@ -724,25 +901,50 @@ def _load_router_config(reader: _Reader) -> RouterConfig:
     return RouterConfig(**values, fusion=weights)
 
 
-def _load_messages(reader: _Reader) -> tuple[dict[str, dict[str, str]], tuple[str, ...]]:
+def _load_messages(reader: _Reader) -> tuple[dict[MessageKey, Wording], tuple[str, ...]]:
+    """Every :class:`MessageKey` and nothing else, each a string or ``{one:, several:}``."""
     data = reader.mapping(reader.data, "the file")
-    messages: dict[str, dict[str, str]] = {}
-    examples: tuple[str, ...] = ()
-    for section, values in data.items():
-        if section == "__line__":
-            continue
-        if section == "example_questions":
-            examples = reader.texts({"id": section, "q": values}, "q", required=True)
-            continue
-        mapping = reader.mapping(values, f"section {section!r}")
-        messages[section] = {}
-        for key, value in mapping.items():
-            if key == "__line__":
-                continue
-            if not isinstance(value, str) or not value.strip():
-                raise reader.fail(f"message {section}.{key} must be a non-empty string")
-            messages[section][key] = value.strip()
+    unknown = sorted(set(data) - {*SECTIONS, "example_questions", "__line__"})
+    if unknown:
+        raise reader.fail(f"unknown section {unknown[0]!r}")
+    holder = {"id": "messages", "example_questions": data.get("example_questions", [])}
+    examples = reader.texts(holder, "example_questions", required=True)
+    found: dict[str, Any] = {}
+    for section in SECTIONS:
+        values = reader.mapping(data.get(section, {}), f"section {section!r}")
+        found |= {f"{section}.{key}": value for key, value in values.items() if key != "__line__"}
+    unknown = sorted(set(found) - set(MessageKey))
+    if unknown:
+        raise reader.fail(f"unknown key {unknown[0]!r}")
+    messages: dict[MessageKey, Wording] = {}
+    for key in MessageKey:
+        if key not in found:
+            raise reader.fail(f"missing key {key.value!r}")
+        messages[key] = _wording(reader, key, found[key])
     return messages, examples
+
+
+def _wording(reader: _Reader, key: MessageKey, value: Any) -> Wording:
+    if isinstance(value, dict):
+        reader.check_keys({**value, "id": key.value}, ("id", "one", "several"))
+        one, several = value["one"], value["several"]
+    else:
+        one = several = value
+    allowed = {TOPIC, *PLACEHOLDERS.get(key, ())}
+    for text in (one, several):
+        if not isinstance(text, str) or not text.strip():
+            raise reader.fail(f"message {key.value!r} must be a non-empty string")
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as error:
+            raise reader.fail(f"message {key.value!r}: {error}") from None
+        bad = sorted(used - allowed)
+        if bad:
+            known = ", ".join("{" + name + "}" for name in sorted(allowed))
+            raise reader.fail(
+                f"message {key.value!r}: unknown placeholder {{{bad[0]}}} (it may use {known})"
+            )
+    return Wording(one=one.strip(), several=several.strip())
 
 
 def _check_unique(reader: _Reader, ids: Iterator[str], what: str) -> None:
@@ -784,13 +986,15 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         [(e.id, e.phrasings) for e in entries] + [(u.id, u.phrasings) for u in unstated],
     )
 
-    measures_reader = _Reader(directory / "measures.yaml")
-    measures = _load_measures(measures_reader, citer)
-    _check_unique(measures_reader, (m.id for m in measures), "measure id")
+    measures: tuple[Measure, ...] = ()
+    if (directory / "measures.yaml").exists():  # optional: not every source announces measures
+        measures_reader = _Reader(directory / "measures.yaml")
+        measures = _load_measures(measures_reader, citer)
+        _check_unique(measures_reader, (m.id for m in measures), "measure id")
 
     routes, safety = _load_safety(_Reader(directory / "safety.yaml"))
     smalltalk_reader = _Reader(directory / "smalltalk.yaml")
-    smalltalk, smalltalk_filler = _load_smalltalk(smalltalk_reader)
+    smalltalk, smalltalk_filler = _load_smalltalk(smalltalk_reader, _topic(sources))
     _check_unique(smalltalk_reader, (t.id for t in smalltalk), "topic id")
     lexicon = _load_lexicon(_Reader(directory / "lexicon.yaml"))
     source_lexicons = _load_source_lexicons(directory, lexicon, sources)
@@ -821,9 +1025,11 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 
 
 def uncited_sentences(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, str]]]:
-    """Per source, the sentences (and list items) that no entry or measure quotes any part of.
+    """Per source, the sentences (headings and list items included) that no entry or measure
+    quotes any part of.
 
-    Each is given as (first line, last line, text).
+    Each is given as (first line, last line, text), the lines those of its first and last
+    characters.
     """
     citations = [c for e in kb.entries for c in e.citations]
     citations += [c for m in kb.measures for c in m.citations]
@@ -839,9 +1045,8 @@ def uncited_sentences(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, str]]
             if start >= 0:
                 covered[start : start + len(citation.quote)] = [True] * len(citation.quote)
         missing: list[tuple[int, int, str]] = []
-        for piece in _sentence_spans(text):
-            start, end = piece
-            if text[start:end].strip() and not any(covered[start:end]):
+        for start, end in sentence_spans(text):
+            if not any(covered[start:end]):
                 first = text.count("\n", 0, start) + 1
                 last = text.count("\n", 0, end - 1) + 1
                 missing.append((first, last, " ".join(text[start:end].split())))
@@ -849,16 +1054,24 @@ def uncited_sentences(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, str]]
     return result
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences end at '.', ':' or '!' / '?' before white space; list items start with '- '."""
+# Where a sentence ends: after '.', '!' or '?' before white space; after ':' at the end of a
+# line (a heading such as "Library:", or a list's lead-in); at a blank line; before a line that
+# starts a list item ("- ", "* ", "• ", "1. ", "1) ").
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])(?=\s)|(?<=:)(?=[ \t]*(?:\n|$))|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t])"
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of a text as (start, end) offsets, without the white space around them."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for index, char in enumerate(text):
-        at_end = index + 1 == len(text) or text[index + 1].isspace()
-        new_item = char == "\n" and text.startswith("- ", index + 1)
-        if (char in ".:!?" and at_end) or new_item:
-            spans.append((start, index + 1))
-            start = index + 1
-    if start < len(text):
-        spans.append((start, len(text)))
+    for match in [*_SENTENCE_BREAK.finditer(text), None]:
+        end = len(text) if match is None else match.start()
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        if match is not None:
+            start = match.end()
     return spans

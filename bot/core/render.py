@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.core.reply import Citation, Reply, ReplyKind
 
 if TYPE_CHECKING:
@@ -30,10 +31,10 @@ def passage(citation: Citation) -> str:
 def source_line(kb: KnowledgeBase, citation: Citation) -> str:
     if citation.first_line == citation.last_line:
         return kb.message(
-            "core.source_line_single", title=citation.title, first=citation.first_line
+            MessageKey.CORE_SOURCE_LINE_SINGLE, title=citation.title, first=citation.first_line
         )
     return kb.message(
-        "core.source_line",
+        MessageKey.CORE_SOURCE_LINE,
         title=citation.title,
         first=citation.first_line,
         last=citation.last_line,
@@ -61,7 +62,7 @@ def _lines(
         return lines
     if reply.kind is ReplyKind.CLARIFY:
         lines += [f"{bullet}{escape(s.question)}" for s in reply.suggestions]
-        lines.append(f"{bullet}{escape(kb.message('core.none_of_these'))}")
+        lines.append(f"{bullet}{escape(kb.message(MessageKey.CORE_NONE_OF_THESE))}")
         return lines
     if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SMALLTALK):
         lines += [f"{bullet}{escape(s.question)}" for s in reply.suggestions]

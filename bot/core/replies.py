@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.core.knowledge import Entry, KnowledgeBase, SmalltalkTopic, Unstated
-from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
-
-SELF_HELP = "stop it now"  # the self-help route, by name until routes carry roles
+from bot.core.messages import MessageKey
+from bot.core.reply import Citation, Reply, ReplyKind, RouteRole, Suggestion
 
 
 class ReplyBuilder:
@@ -35,7 +34,9 @@ class ReplyBuilder:
         for answer in answers:
             citations += [c for c in answer.citations if c not in citations]
         body = [answer.body for answer in answers]
-        body += [self.kb.message("core.part_not_answered", part=part) for part in unanswered]
+        body += [
+            self.kb.message(MessageKey.CORE_PART_NOT_ANSWERED, part=part) for part in unanswered
+        ]
         return Reply(
             question=question,
             kind=ReplyKind.ANSWER,
@@ -50,17 +51,17 @@ class ReplyBuilder:
     ) -> Reply:
         item = self._unstated.get(unstated) if unstated else None
         if isinstance(item, Unstated):
-            missing = self.kb.message("core.not_in_source", missing=item.missing)
+            missing = self.kb.message(MessageKey.CORE_NOT_IN_SOURCE, missing=item.missing)
             closest = [self._entries[i] for i in item.closest]
             intent: str | None = item.id
         else:
-            missing = self.kb.message("core.not_in_source_generic")
+            missing = self.kb.message(MessageKey.CORE_NOT_IN_SOURCE_GENERIC)
             entry = self._entries.get(nearest) if nearest else None
             closest = [entry] if entry is not None else []
             intent = None
         parts = [missing]
         if closest:
-            parts.append(self.kb.message("core.closest_intro"))
+            parts.append(self.kb.message(MessageKey.CORE_CLOSEST_INTRO))
             parts += [entry.answer for entry in closest]
         citations: list[Citation] = []
         for entry in closest:
@@ -76,7 +77,12 @@ class ReplyBuilder:
         )
 
     def clarify(
-        self, question: str, choices: Iterable[str], *, confidence: float, key: str = "core.clarify"
+        self,
+        question: str,
+        choices: Iterable[str],
+        *,
+        confidence: float,
+        key: MessageKey = MessageKey.CORE_CLARIFY,
     ) -> Reply:
         entries: list[Entry] = [self._entries[i] for i in choices if i in self._entries]
         return Reply(
@@ -87,7 +93,7 @@ class ReplyBuilder:
             confidence=round(confidence, 4),
         )
 
-    def fallback(self, question: str, key: str = "core.fallback") -> Reply:
+    def fallback(self, question: str, key: MessageKey = MessageKey.CORE_FALLBACK) -> Reply:
         examples = self.kb.example_questions
         start = sum(map(ord, question)) % len(examples) if examples else 0
         chosen = [examples[(start + offset) % len(examples)] for offset in range(3)]
@@ -101,10 +107,13 @@ class ReplyBuilder:
     def safeguarding(self, question: str, *, self_concern: bool) -> Reply:
         routes = self.kb.support_routes
         if self_concern:
-            body = self.kb.message("core.refusal_support")
-            routes = tuple(sorted(routes, key=lambda r: SELF_HELP not in r.name.lower()))
+            body = self.kb.message(MessageKey.CORE_REFUSAL_SUPPORT)
+            routes = (
+                *self.kb.routes_with_role(RouteRole.SELF_HELP),
+                *(r for r in routes if r.role is not RouteRole.SELF_HELP),
+            )
         else:
-            body = self.kb.message("core.safeguarding")
+            body = self.kb.message(MessageKey.CORE_SAFEGUARDING)
         return Reply(
             question=question,
             kind=ReplyKind.SAFEGUARDING,
@@ -114,10 +123,10 @@ class ReplyBuilder:
         )
 
     def refusal(self, question: str) -> Reply:
-        support = [r for r in self.kb.support_routes if SELF_HELP in r.name.lower()]
-        body = self.kb.message("core.refusal")
+        support = self.kb.routes_with_role(RouteRole.SELF_HELP)
+        body = self.kb.message(MessageKey.CORE_REFUSAL)
         if support:
-            body = f"{body} {self.kb.message('core.refusal_support')}"
+            body = f"{body} {self.kb.message(MessageKey.CORE_REFUSAL_SUPPORT)}"
         return Reply(
             question=question,
             kind=ReplyKind.REFUSAL,

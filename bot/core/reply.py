@@ -48,6 +48,19 @@ class Suggestion:
         return {"intent": self.intent, "question": self.question}
 
 
+class RouteRole(StrEnum):
+    """What a support route is for (``role`` in safety.yaml). Code picks routes by role,
+    never by display name, so a deployment can rename or replace routes for its region."""
+
+    EMERGENCY = "emergency"  # a child in immediate danger: the police
+    REPORT_GROOMING = "report_grooming"  # report online abuse, grooming or enticement
+    REPORT_IMAGES = "report_images"  # report abuse images or videos seen online
+    IMAGE_REMOVAL = "image_removal"  # get one's own images taken down
+    CHILD_SUPPORT = "child_support"  # help for children and young people
+    ADULT_SUPPORT = "adult_support"  # help for adults worried about a child
+    SELF_HELP = "self_help"  # help for anyone worried about their own thoughts or behaviour
+
+
 @dataclass(frozen=True, slots=True)
 class SupportRoute:
     """A place to report a concern or get support."""
@@ -57,6 +70,8 @@ class SupportRoute:
     region: str
     url: str | None = None
     phone: str | None = None
+    id: str = ""  # from safety.yaml; empty (and no role) only for routes built in tests
+    role: RouteRole | None = None
 
 
 @dataclass(frozen=True, slots=True)

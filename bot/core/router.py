@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 from bot.core.embedding import StaticEmbedder, shared_embedder
 from bot.core.index import Item, SourceIndex, general_vocabulary, make_analyser
 from bot.core.knowledge import KnowledgeBase, Measure, SmalltalkTopic
+from bot.core.messages import MessageKey
 from bot.core.normalise import MAX_QUESTION_CHARS, Analysis, fold, stems, words
 from bot.core.policy import Decision, DecisionKind, decide
 from bot.core.replies import ReplyBuilder
@@ -143,7 +144,7 @@ class Router:
         text = question[:MAX_QUESTION_CHARS]
         general = self.general.analyse(text)
         if general.is_empty:
-            reply = self.replies.fallback(question, "core.empty_question")
+            reply = self.replies.fallback(question, MessageKey.CORE_EMPTY_QUESTION)
             return Explanation(reply, None, None, ())
         assessment = self.safety.assess(text, general)
         if assessment.verdict is not SafetyVerdict.SAFE:
@@ -165,7 +166,7 @@ class Router:
                 _, candidates = self._best_source(core)
                 choices = self._distinct_choices(candidates)
                 reply = self.replies.clarify(
-                    question, choices, confidence=0.0, key="core.clarify_subject"
+                    question, choices, confidence=0.0, key=MessageKey.CORE_CLARIFY_SUBJECT
                 )
                 return self._with_risk(Explanation(reply, assessment, core, ()))
             core = f"{core} ({self._entries[previous].question})"
@@ -189,7 +190,7 @@ class Router:
         if explanation.safety is None or not explanation.safety.risk:
             return explanation
         reply = explanation.reply
-        body = f"{reply.body} {self.kb.message('core.risk_note')}"
+        body = f"{reply.body} {self.kb.message(MessageKey.CORE_RISK_NOTE)}"
         flagged = Reply(
             question=reply.question,
             kind=reply.kind,

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.knowledge import NOT_LOADED, KnowledgeError, load_knowledge
 from bot.core.router import Router
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,17 @@ def fingerprint(directory: Path) -> Fingerprint:
     """What identifies the current contents of ``directory`` without reading them.
 
     Names starting with ``..`` are skipped: a ConfigMap volume keeps its timestamped copies
-    there, next to the symlinks that name the current one.
+    there, next to the symlinks that name the current one. So is training data
+    (:data:`~bot.core.knowledge.NOT_LOADED`), which loading never reads.
     """
     found: list[tuple[str, int, int, int]] = []
+    skipped = {os.path.normpath(os.path.join(directory, folder)) for folder in NOT_LOADED}
     for root, dirs, files in os.walk(directory, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".."))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith("..") and os.path.normpath(os.path.join(root, d)) not in skipped
+        )
         for name in files:
             if name.startswith(".."):
                 continue

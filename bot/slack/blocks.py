@@ -34,6 +34,7 @@ from slack_sdk.models.blocks import (
 
 from bot.core import render
 from bot.core.knowledge import KnowledgeBase, Measure
+from bot.core.messages import MessageKey
 from bot.core.render import escape_mrkdwn
 from bot.core.reply import Citation, Reply, ReplyKind, SupportRoute
 
@@ -258,10 +259,12 @@ def reply_message(
     """
     head: list[Block] = []
     if shared_by is not None:
-        line = kb.message("slack.shared_by").replace("{user}", _mention(shared_by))
+        line = kb.message(MessageKey.SLACK_SHARED_BY).replace("{user}", _mention(shared_by))
         head.append(_context(_fill(line, "question", reply.question)))
     elif restate:
-        head.append(_context(_fill(kb.message("slack.you_asked"), "question", reply.question)))
+        head.append(
+            _context(_fill(kb.message(MessageKey.SLACK_YOU_ASKED), "question", reply.question))
+        )
     head.append(_section(escaped(reply.body, MAX_SECTION_TEXT)))
     if reply.support_routes:
         head.append(_section(_support_text(reply.support_routes)))
@@ -275,7 +278,7 @@ def reply_message(
         tail.append(feedback_block(kb, ref, feedback))
     if share_button and not reply.is_private:
         value = ref.encode()
-        label = kb.message("slack.share_button")
+        label = kb.message(MessageKey.SLACK_SHARE_BUTTON)
         tail.append(
             ActionsBlock(block_id=SHARE_BLOCK, elements=[_button(label, ACTION_SHARE, value)])
         )
@@ -313,7 +316,7 @@ def citation_blocks(citations: Sequence[Citation], kb: KnowledgeBase, budget: in
         blocks.append(_section(block_quote(citation.quote)))
     if len(shown) < len(citations) and budget > len(blocks):
         blocks.append(
-            _context(kb.message("slack.more_passages", count=len(citations) - len(shown)))
+            _context(kb.message(MessageKey.SLACK_MORE_PASSAGES, count=len(citations) - len(shown)))
         )
     return blocks
 
@@ -344,7 +347,7 @@ def _clarify_actions(reply: Reply, kb: KnowledgeBase, ref: ReplyRef) -> ActionsB
         _button(s.question, f"{ACTION_CLARIFY_PREFIX}{n}", replace(ref, choice=s.intent).encode())
         for n, s in enumerate(reply.suggestions[:24])
     ]
-    none_label = kb.message("core.none_of_these")
+    none_label = kb.message(MessageKey.CORE_NONE_OF_THESE)
     buttons.append(_button(none_label, ACTION_CLARIFY_NONE, ref.encode()))
     return ActionsBlock(block_id=CLARIFY_BLOCK, elements=buttons)
 
@@ -353,14 +356,14 @@ def feedback_block(kb: KnowledgeBase, ref: ReplyRef, state: FeedbackState) -> Bl
     if state is FeedbackState.CLOSED:
         return ContextBlock(
             block_id=FEEDBACK_BLOCK,
-            elements=[MarkdownTextObject(text=kb.message("slack.feedback_thanks"))],
+            elements=[MarkdownTextObject(text=kb.message(MessageKey.SLACK_FEEDBACK_THANKS))],
         )
     value = ref.encode()
     return ActionsBlock(
         block_id=FEEDBACK_BLOCK,
         elements=[
-            _button(kb.message("slack.feedback_up"), ACTION_VOTE_UP, value),
-            _button(kb.message("slack.feedback_down"), ACTION_VOTE_DOWN, value),
+            _button(kb.message(MessageKey.SLACK_FEEDBACK_UP), ACTION_VOTE_UP, value),
+            _button(kb.message(MessageKey.SLACK_FEEDBACK_DOWN), ACTION_VOTE_DOWN, value),
         ],
     )
 
@@ -371,7 +374,7 @@ def with_feedback_closed(
     """A posted message's blocks with its feedback buttons replaced by a thank-you line."""
     closed = ContextBlock(
         block_id=FEEDBACK_BLOCK,
-        elements=[MarkdownTextObject(text=kb.message("slack.feedback_thanks"))],
+        elements=[MarkdownTextObject(text=kb.message(MessageKey.SLACK_FEEDBACK_THANKS))],
     ).to_dict()
     return [closed if block.get("block_id") == FEEDBACK_BLOCK else block for block in blocks]
 
@@ -392,6 +395,12 @@ def with_voter(blocks: Sequence[dict[str, Any]], voter: str) -> list[dict[str, A
     return updated
 
 
+def ask_usage(kb: KnowledgeBase) -> str:
+    """How to use ``/ask``, with the first example question."""
+    example = kb.entry(kb.example_questions[0]).question
+    return kb.message(MessageKey.SLACK_ASK_USAGE, example=example)
+
+
 def plain_message(text: str) -> SlackMessage:
     """A one-section message of the bot's own wording (escaped all the same)."""
     safe = escaped(text, MAX_SECTION_TEXT)
@@ -401,12 +410,13 @@ def plain_message(text: str) -> SlackMessage:
 def clarify_declined_message(kb: KnowledgeBase, question: str) -> SlackMessage:
     """What replaces a clarify question when the asker picks "None of these"."""
     blocks: list[Block] = [
-        _context(_fill(kb.message("slack.you_asked"), "question", question)),
-        _section(escaped(kb.message("slack.clarify_declined"), MAX_SECTION_TEXT)),
+        _context(_fill(kb.message(MessageKey.SLACK_YOU_ASKED), "question", question)),
+        _section(escaped(kb.message(MessageKey.SLACK_CLARIFY_DECLINED), MAX_SECTION_TEXT)),
         _section(_bullets(kb.example_questions[:3])),
     ]
     return SlackMessage(
-        text=escaped(kb.message("slack.clarify_declined"), MAX_FALLBACK_TEXT), blocks=tuple(blocks)
+        text=escaped(kb.message(MessageKey.SLACK_CLARIFY_DECLINED), MAX_FALLBACK_TEXT),
+        blocks=tuple(blocks),
     )
 
 
@@ -418,13 +428,18 @@ def measures_message(kb: KnowledgeBase, *, unmatched: str | None = None) -> Slac
 
     ``unmatched`` is a name the asker looked for that matched nothing; the list says so.
     """
-    intro = escaped(kb.message("slack.measures_intro"), MAX_SECTION_TEXT // 2)
+    if not kb.measures:
+        none = kb.message(MessageKey.SLACK_MEASURES_NONE)
+        return SlackMessage(
+            text=cut(none, MAX_FALLBACK_TEXT), blocks=(_section(escaped(none, MAX_SECTION_TEXT)),)
+        )
+    intro = escaped(kb.message(MessageKey.SLACK_MEASURES_INTRO), MAX_SECTION_TEXT // 2)
     if unmatched is not None:
-        notice = kb.message("slack.measures_no_match")
+        notice = kb.message(MessageKey.SLACK_MEASURES_NO_MATCH)
         room = MAX_SECTION_TEXT - len(intro) - 1
         intro = _fill(notice, "name", unmatched, room) + "\n" + intro
     blocks: list[Block] = [_section(intro)]
-    more = kb.message("slack.measures_more_button")
+    more = kb.message(MessageKey.SLACK_MEASURES_MORE_BUTTON)
     room = MAX_BLOCKS - len(blocks)
     shown = kb.measures if len(kb.measures) <= room else kb.measures[: room - 1]
     for measure in shown:
@@ -438,10 +453,13 @@ def measures_message(kb: KnowledgeBase, *, unmatched: str | None = None) -> Slac
         )
     if len(shown) < len(kb.measures):
         blocks.append(
-            _context(kb.message("slack.more_measures", count=len(kb.measures) - len(shown)))
+            _context(
+                kb.message(MessageKey.SLACK_MORE_MEASURES, count=len(kb.measures) - len(shown))
+            )
         )
     return SlackMessage(
-        text=cut(kb.message("slack.measures_intro"), MAX_FALLBACK_TEXT), blocks=tuple(blocks)
+        text=cut(kb.message(MessageKey.SLACK_MEASURES_INTRO), MAX_FALLBACK_TEXT),
+        blocks=tuple(blocks),
     )
 
 
@@ -461,10 +479,10 @@ def home_view(kb: KnowledgeBase) -> dict[str, Any]:
     """The App Home tab: what the bot is and draws on, the measures, examples, reporting."""
     blocks: list[Block] = [
         HeaderBlock(
-            text=PlainTextObject(text=cut(kb.message("slack.home_title"), MAX_HEADER_TEXT))
+            text=PlainTextObject(text=cut(kb.message(MessageKey.SLACK_HOME_TITLE), MAX_HEADER_TEXT))
         ),
-        _section(escaped(kb.message("slack.home_intro"), MAX_SECTION_TEXT)),
-        _section(f"*{escape_mrkdwn(kb.message('slack.home_sources'))}*"),
+        _section(escaped(kb.message(MessageKey.SLACK_HOME_INTRO), MAX_SECTION_TEXT)),
+        _section(f"*{escape_mrkdwn(kb.message(MessageKey.SLACK_HOME_SOURCES))}*"),
     ]
     blocks.append(
         _section(
@@ -478,26 +496,23 @@ def home_view(kb: KnowledgeBase) -> dict[str, Any]:
             )
         )
     )
-    blocks.append(DividerBlock())
-    blocks.append(_section(f"*{escape_mrkdwn(kb.message('slack.home_measures'))}*"))
-    blocks.append(
-        _section(
-            cut(
-                "\n".join(
-                    f"• *{escape_mrkdwn(m.name)}*: {escape_mrkdwn(m.summary)}" for m in kb.measures
-                ),
-                MAX_SECTION_TEXT,
-            )
+    if kb.measures:
+        blocks.append(DividerBlock())
+        blocks.append(_section(f"*{escape_mrkdwn(kb.message(MessageKey.SLACK_HOME_MEASURES))}*"))
+        measures = "\n".join(
+            f"• *{escape_mrkdwn(m.name)}*: {escape_mrkdwn(m.summary)}" for m in kb.measures
         )
-    )
+        blocks.append(_section(cut(measures, MAX_SECTION_TEXT)))
     blocks.append(DividerBlock())
-    blocks.append(_section(f"*{escape_mrkdwn(kb.message('slack.home_examples'))}*"))
+    blocks.append(_section(f"*{escape_mrkdwn(kb.message(MessageKey.SLACK_HOME_EXAMPLES))}*"))
     blocks.append(_section(_bullets(kb.example_questions)))
-    blocks.append(_context(escaped(kb.message("slack.home_how_to_ask"), MAX_CONTEXT_TEXT)))
+    blocks.append(_context(escaped(kb.message(MessageKey.SLACK_HOME_HOW_TO_ASK), MAX_CONTEXT_TEXT)))
     blocks.append(DividerBlock())
-    blocks.append(_section(f"*{escape_mrkdwn(kb.message('slack.home_report'))}*"))
-    blocks.append(_section(escaped(kb.message("slack.home_report_intro"), MAX_SECTION_TEXT)))
+    blocks.append(_section(f"*{escape_mrkdwn(kb.message(MessageKey.SLACK_HOME_REPORT))}*"))
+    blocks.append(
+        _section(escaped(kb.message(MessageKey.SLACK_HOME_REPORT_INTRO), MAX_SECTION_TEXT))
+    )
     if kb.support_routes:
         blocks.append(_section(_support_text(kb.support_routes)))
-    blocks.append(_context(escaped(kb.message("slack.home_privacy"), MAX_CONTEXT_TEXT)))
+    blocks.append(_context(escaped(kb.message(MessageKey.SLACK_HOME_PRIVACY), MAX_CONTEXT_TEXT)))
     return {"type": "home", "blocks": [block.to_dict() for block in blocks[:MAX_BLOCKS]]}

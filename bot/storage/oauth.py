@@ -42,6 +42,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, delete
 
 from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.settings import Settings
 from bot.storage.database import Database
 
@@ -181,14 +182,23 @@ def _page(title: str, message: str, link: str | None = None) -> str:
 
 def failure_handler(kb: KnowledgeBase) -> Callable[[AsyncFailureArgs], Any]:
     """Installation failures explained in plain words (from the ``storage`` messages)."""
-    known = {"invalid_state", "invalid_browser", "access_denied", "invalid_code", "missing_code"}
+    known = {
+        "invalid_state": MessageKey.STORAGE_INSTALL_FAILED_INVALID_STATE,
+        "invalid_browser": MessageKey.STORAGE_INSTALL_FAILED_INVALID_BROWSER,
+        "access_denied": MessageKey.STORAGE_INSTALL_FAILED_ACCESS_DENIED,
+        "invalid_code": MessageKey.STORAGE_INSTALL_FAILED_INVALID_CODE,
+        "missing_code": MessageKey.STORAGE_INSTALL_FAILED_MISSING_CODE,
+    }
 
     async def on_failure(args: AsyncFailureArgs) -> BoltResponse:
         key = args.reason if args.reason in known else "other"
         reason = args.reason[:60]
-        message = kb.message(f"storage.install_failed_{key}", reason=reason)
+        wording = known.get(args.reason, MessageKey.STORAGE_INSTALL_FAILED_OTHER)
+        message = kb.message(wording, reason=reason)
         log.info("an installation failed: %s", key)
-        body = _page(kb.message("storage.install_again"), message, args.settings.install_path)
+        body = _page(
+            kb.message(MessageKey.STORAGE_INSTALL_AGAIN), message, args.settings.install_path
+        )
         return BoltResponse(
             status=args.suggested_status_code,
             body=body,

@@ -8,15 +8,22 @@ knowledge/messages.yaml.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.core.reply import ReplyKind
 from bot.storage.chart import KIND_COLOURS, volume_chart_svg
 from bot.storage.curation import CurationData, Nearest, QuestionGroup
 
-Words = Callable[..., str]
+
+class Words(Protocol):
+    """Wording from the ``report`` messages."""
+
+    def __call__(self, key: MessageKey, /, **values: object) -> str: ...
+
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f;
@@ -36,14 +43,25 @@ ul.variants { margin: 0; padding-left: 1.1rem; color: #444; }
 
 
 def _words(kb: KnowledgeBase) -> Words:
-    def words(key: str, **values: object) -> str:
-        return kb.message(f"report.{key}", **values)
+    def words(key: MessageKey, /, **values: object) -> str:
+        return kb.message(key, **values)
 
     return words
 
 
+_KIND_LABELS = {
+    ReplyKind.SAFEGUARDING: MessageKey.REPORT_KIND_SAFEGUARDING,
+    ReplyKind.REFUSAL: MessageKey.REPORT_KIND_REFUSAL,
+    ReplyKind.SMALLTALK: MessageKey.REPORT_KIND_SMALLTALK,
+    ReplyKind.ANSWER: MessageKey.REPORT_KIND_ANSWER,
+    ReplyKind.NOT_IN_SOURCE: MessageKey.REPORT_KIND_NOT_IN_SOURCE,
+    ReplyKind.CLARIFY: MessageKey.REPORT_KIND_CLARIFY,
+    ReplyKind.FALLBACK: MessageKey.REPORT_KIND_FALLBACK,
+}
+
+
 def kind_labels(kb: KnowledgeBase) -> dict[str, str]:
-    return {kind.value: kb.message(f"report.kind_{kind.value}") for kind in ReplyKind}
+    return {kind.value: kb.message(_KIND_LABELS[kind]) for kind in ReplyKind}
 
 
 def _day(moment: datetime) -> str:
@@ -79,11 +97,15 @@ def _table(
 
 def _nearest_html(near: Nearest | None, words: Words) -> tuple[str, str]:
     if near is None:
-        return _e(words("nearest_none")), ""
-    where = f' <span class="hint">{_e(words("nearest_unstated"))}</span>' if near.unstated else ""
+        return _e(words(MessageKey.REPORT_NEAREST_NONE)), ""
+    where = (
+        f' <span class="hint">{_e(words(MessageKey.REPORT_NEAREST_UNSTATED))}</span>'
+        if near.unstated
+        else ""
+    )
     cell = (
         f"{_e(near.question)} <code>{_e(near.intent)}</code>{where}"
-        f'<br><span class="hint">{_e(words("add_alternate"))}</span>'
+        f'<br><span class="hint">{_e(words(MessageKey.REPORT_ADD_ALTERNATE))}</span>'
     )
     return cell, f"{near.score:.2f}"
 
@@ -106,19 +128,24 @@ def render_html(
 ) -> str:
     words = _words(kb)
     labels = kind_labels(kb)
-    parts: list[str] = [f"<h1>{_e(words('title'))}</h1>"]
+    parts: list[str] = [f"<h1>{_e(words(MessageKey.REPORT_TITLE))}</h1>"]
     period = words(
-        "period", start=_day(data.start), end=_day(data.end), days=data.days, total=data.total
+        MessageKey.REPORT_PERIOD,
+        start=_day(data.start),
+        end=_day(data.end),
+        days=data.days,
+        total=data.total,
     )
     parts.append(f'<p class="meta">{_e(period)}</p>')
     if data.total == 0:
-        parts.append(f'<p class="empty" id="empty">{_e(words("empty", days=data.days))}</p>')
+        parts.append(
+            f'<p class="empty" id="empty">{_e(words(MessageKey.REPORT_EMPTY, days=data.days))}</p>'
+        )
     else:
         parts += _html_sections(data, words, labels)
-    parts.append(
-        f'<p class="meta">{_e(words("generated", now=_day(generated_at), database=database))}</p>'
-    )
-    title = _e(words("title"))
+    generated = words(MessageKey.REPORT_GENERATED, now=_day(generated_at), database=database)
+    parts.append(f'<p class="meta">{_e(generated)}</p>')
+    title = _e(words(MessageKey.REPORT_TITLE))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -137,12 +164,11 @@ def _html_sections(data: CurationData, words: Words, labels: dict[str, str]) -> 
         data.start.date(),
         data.end.date(),
         labels=labels,
-        title=words("volume_chart_title"),
+        title=words(MessageKey.REPORT_VOLUME_CHART_TITLE),
     )
-    parts.append(f"<h2>{_e(words('volume_heading'))}</h2>")
-    parts.append(
-        f'<figure id="volume-chart" role="img" aria-label="{_e(words("volume_heading"))}">'
-    )
+    parts.append(f"<h2>{_e(words(MessageKey.REPORT_VOLUME_HEADING))}</h2>")
+    label = _e(words(MessageKey.REPORT_VOLUME_HEADING))
+    parts.append(f'<figure id="volume-chart" role="img" aria-label="{label}">')
     parts.append(chart + "</figure>")
     kind_rows = [
         [
@@ -153,38 +179,46 @@ def _html_sections(data: CurationData, words: Words, labels: dict[str, str]) -> 
         for kind in ReplyKind
     ]
     parts.append(
-        _table("kinds", [(words("kind_column"), False), (words("count_column"), True)], kind_rows)
+        _table(
+            "kinds",
+            [
+                (words(MessageKey.REPORT_KIND_COLUMN), False),
+                (words(MessageKey.REPORT_COUNT_COLUMN), True),
+            ],
+            kind_rows,
+        )
     )
 
-    parts.append(f"<h2>{_e(words('answer_rate_heading'))}</h2>")
+    parts.append(f"<h2>{_e(words(MessageKey.REPORT_ANSWER_RATE_HEADING))}</h2>")
     parts.append(f'<p id="answer-rate">{_e(_answer_rate(data, words))}</p>')
 
-    parts.append(f"<h2>{_e(words('unanswered_heading'))}</h2>")
-    parts.append(f'<p class="hint">{_e(words("unanswered_intro"))}</p>')
+    parts.append(f"<h2>{_e(words(MessageKey.REPORT_UNANSWERED_HEADING))}</h2>")
+    parts.append(f'<p class="hint">{_e(words(MessageKey.REPORT_UNANSWERED_INTRO))}</p>')
     if data.unanswered:
         headers = [
-            (words("asked_column"), True),
-            (words("question_column"), False),
-            (words("similar_column"), False),
-            (words("nearest_column"), False),
-            (words("score_column"), True),
+            (words(MessageKey.REPORT_ASKED_COLUMN), True),
+            (words(MessageKey.REPORT_QUESTION_COLUMN), False),
+            (words(MessageKey.REPORT_SIMILAR_COLUMN), False),
+            (words(MessageKey.REPORT_NEAREST_COLUMN), False),
+            (words(MessageKey.REPORT_SCORE_COLUMN), True),
         ]
         rows = [_group_row(group, words) for group in data.unanswered]
         parts.append(_table("unanswered", headers, rows))
     else:
-        parts.append(f'<p class="empty">{_e(words("unanswered_none"))}</p>')
+        parts.append(f'<p class="empty">{_e(words(MessageKey.REPORT_UNANSWERED_NONE))}</p>')
     if data.unanswered_without_text:
         count = data.unanswered_without_text
-        parts.append(f'<p class="hint">{_e(words("unanswered_without_text", count=count))}</p>')
+        without = words(MessageKey.REPORT_UNANSWERED_WITHOUT_TEXT, count=count)
+        parts.append(f'<p class="hint">{_e(without)}</p>')
 
-    parts.append(f"<h2>{_e(words('feedback_heading'))}</h2>")
+    parts.append(f"<h2>{_e(words(MessageKey.REPORT_FEEDBACK_HEADING))}</h2>")
     if data.feedback:
-        parts.append(f'<p class="hint">{_e(words("feedback_intro"))}</p>')
+        parts.append(f'<p class="hint">{_e(words(MessageKey.REPORT_FEEDBACK_INTRO))}</p>')
         headers = [
-            (words("entry_column"), False),
-            (words("up_column"), True),
-            (words("down_column"), True),
-            (words("share_column"), True),
+            (words(MessageKey.REPORT_ENTRY_COLUMN), False),
+            (words(MessageKey.REPORT_UP_COLUMN), True),
+            (words(MessageKey.REPORT_DOWN_COLUMN), True),
+            (words(MessageKey.REPORT_SHARE_COLUMN), True),
         ]
         rows = [
             [
@@ -197,46 +231,55 @@ def _html_sections(data: CurationData, words: Words, labels: dict[str, str]) -> 
         ]
         parts.append(_table("feedback", headers, rows))
     else:
-        parts.append(f'<p class="empty">{_e(words("feedback_none"))}</p>')
+        parts.append(f'<p class="empty">{_e(words(MessageKey.REPORT_FEEDBACK_NONE))}</p>')
 
-    parts.append(f"<h2>{_e(words('choices_heading'))}</h2>")
+    parts.append(f"<h2>{_e(words(MessageKey.REPORT_CHOICES_HEADING))}</h2>")
     if data.choices or data.clarify_without_choice:
-        parts.append(f'<p class="hint">{_e(words("choices_intro"))}</p>')
+        parts.append(f'<p class="hint">{_e(words(MessageKey.REPORT_CHOICES_INTRO))}</p>')
         rows = [[_e(label), str(count)] for label, count in _choice_rows(data, words)]
-        headers = [(words("choice_column"), False), (words("times_column"), True)]
+        headers = [
+            (words(MessageKey.REPORT_CHOICE_COLUMN), False),
+            (words(MessageKey.REPORT_TIMES_COLUMN), True),
+        ]
         parts.append(_table("choices", headers, rows))
     else:
-        parts.append(f'<p class="empty">{_e(words("choices_none"))}</p>')
+        parts.append(f'<p class="empty">{_e(words(MessageKey.REPORT_CHOICES_NONE))}</p>')
 
-    parts.append(f"<h2>{_e(words('never_matched_heading'))}</h2>")
+    parts.append(f"<h2>{_e(words(MessageKey.REPORT_NEVER_MATCHED_HEADING))}</h2>")
     if data.never_matched:
-        parts.append(f'<p class="hint">{_e(words("never_matched_intro"))}</p>')
+        parts.append(f'<p class="hint">{_e(words(MessageKey.REPORT_NEVER_MATCHED_INTRO))}</p>')
         rows = [
             [f"{_e(question)} <code>{_e(intent)}</code>"] for intent, question in data.never_matched
         ]
-        parts.append(_table("never-matched", [(words("entry_column"), False)], rows))
+        parts.append(
+            _table("never-matched", [(words(MessageKey.REPORT_ENTRY_COLUMN), False)], rows)
+        )
     else:
-        parts.append(f'<p class="empty">{_e(words("never_matched_none"))}</p>')
+        parts.append(f'<p class="empty">{_e(words(MessageKey.REPORT_NEVER_MATCHED_NONE))}</p>')
     return parts
 
 
 def _answer_rate(data: CurationData, words: Words) -> str:
     rate = data.answer_rate
     if rate is None:
-        return words("answer_rate_none")
-    return words("answer_rate", answered=data.answered, asked=data.asked, rate=f"{rate:.0%}")
+        return words(MessageKey.REPORT_ANSWER_RATE_NONE)
+    return words(
+        MessageKey.REPORT_ANSWER_RATE, answered=data.answered, asked=data.asked, rate=f"{rate:.0%}"
+    )
 
 
 def _choice_rows(data: CurationData, words: Words) -> list[tuple[str, int]]:
     rows = [
         (
-            words("none_of_these") if item.intent is None else f"{item.question} ({item.intent})",
+            words(MessageKey.REPORT_NONE_OF_THESE)
+            if item.intent is None
+            else f"{item.question} ({item.intent})",
             item.count,
         )
         for item in data.choices
     ]
     if data.clarify_without_choice:
-        rows.append((words("no_choice"), data.clarify_without_choice))
+        rows.append((words(MessageKey.REPORT_NO_CHOICE), data.clarify_without_choice))
     return rows
 
 
@@ -261,84 +304,109 @@ def render_markdown(
     words = _words(kb)
     labels = kind_labels(kb)
     total = data.total
-    lines = [f"# {words('title')}", ""]
+    lines = [f"# {words(MessageKey.REPORT_TITLE)}", ""]
     lines += [
-        words("period", start=_day(data.start), end=_day(data.end), days=data.days, total=total),
+        words(
+            MessageKey.REPORT_PERIOD,
+            start=_day(data.start),
+            end=_day(data.end),
+            days=data.days,
+            total=total,
+        ),
         "",
     ]
     if total == 0:
-        lines += [words("empty", days=data.days), ""]
+        lines += [words(MessageKey.REPORT_EMPTY, days=data.days), ""]
     else:
         lines += _markdown_sections(data, words, labels)
-    lines += [words("generated", now=_day(generated_at), database=database), ""]
+    lines += [words(MessageKey.REPORT_GENERATED, now=_day(generated_at), database=database), ""]
     return "\n".join(lines)
 
 
 def _markdown_sections(data: CurationData, words: Words, labels: dict[str, str]) -> list[str]:
     kinds = [kind.value for kind in ReplyKind if data.per_kind.get(kind.value)]
-    lines = [f"## {words('volume_heading')}", ""]
+    lines = [f"## {words(MessageKey.REPORT_VOLUME_HEADING)}", ""]
     day_rows: list[list[object]] = []
     for day, counts in sorted(data.per_day.items()):
         day_rows.append([_iso(day), sum(counts.values()), *(counts.get(kind, 0) for kind in kinds)])
-    headers = [words("volume_table_day"), words("volume_table_total"), *(labels[k] for k in kinds)]
+    headers = [
+        words(MessageKey.REPORT_VOLUME_TABLE_DAY),
+        words(MessageKey.REPORT_VOLUME_TABLE_TOTAL),
+        *(labels[k] for k in kinds),
+    ]
     lines += [*_md_table(headers, day_rows), ""]
-    lines += [f"## {words('answer_rate_heading')}", "", _answer_rate(data, words), ""]
+    lines += [
+        f"## {words(MessageKey.REPORT_ANSWER_RATE_HEADING)}",
+        "",
+        _answer_rate(data, words),
+        "",
+    ]
 
-    lines += [f"## {words('unanswered_heading')}", "", words("unanswered_intro"), ""]
+    lines += [
+        f"## {words(MessageKey.REPORT_UNANSWERED_HEADING)}",
+        "",
+        words(MessageKey.REPORT_UNANSWERED_INTRO),
+        "",
+    ]
     if data.unanswered:
         rows: list[list[object]] = []
         for group in data.unanswered:
             near = group.nearest
             similar = "; ".join(f"{text} ({count})" for text, count in group.phrasings[1:])
             nearest_text = (
-                words("nearest_none") if near is None else f"{near.question} ({near.intent})"
+                words(MessageKey.REPORT_NEAREST_NONE)
+                if near is None
+                else f"{near.question} ({near.intent})"
             )
             score = "" if near is None else f"{near.score:.2f}"
             rows.append([group.count, group.representative, similar, nearest_text, score])
         headers = [
-            words("asked_column"),
-            words("question_column"),
-            words("similar_column"),
-            words("nearest_column"),
-            words("score_column"),
+            words(MessageKey.REPORT_ASKED_COLUMN),
+            words(MessageKey.REPORT_QUESTION_COLUMN),
+            words(MessageKey.REPORT_SIMILAR_COLUMN),
+            words(MessageKey.REPORT_NEAREST_COLUMN),
+            words(MessageKey.REPORT_SCORE_COLUMN),
         ]
         lines += [*_md_table(headers, rows), ""]
     else:
-        lines += [words("unanswered_none"), ""]
+        lines += [words(MessageKey.REPORT_UNANSWERED_NONE), ""]
     if data.unanswered_without_text:
-        lines += [words("unanswered_without_text", count=data.unanswered_without_text), ""]
+        lines += [
+            words(MessageKey.REPORT_UNANSWERED_WITHOUT_TEXT, count=data.unanswered_without_text),
+            "",
+        ]
 
-    lines += [f"## {words('feedback_heading')}", ""]
+    lines += [f"## {words(MessageKey.REPORT_FEEDBACK_HEADING)}", ""]
     if data.feedback:
         headers = [
-            words("entry_column"),
-            words("up_column"),
-            words("down_column"),
-            words("share_column"),
+            words(MessageKey.REPORT_ENTRY_COLUMN),
+            words(MessageKey.REPORT_UP_COLUMN),
+            words(MessageKey.REPORT_DOWN_COLUMN),
+            words(MessageKey.REPORT_SHARE_COLUMN),
         ]
         rows = [
             [f"{item.question} ({item.intent})", item.up, item.down, f"{item.share_down:.0%}"]
             for item in data.feedback
         ]
-        lines += [words("feedback_intro"), "", *_md_table(headers, rows), ""]
+        lines += [words(MessageKey.REPORT_FEEDBACK_INTRO), "", *_md_table(headers, rows), ""]
     else:
-        lines += [words("feedback_none"), ""]
+        lines += [words(MessageKey.REPORT_FEEDBACK_NONE), ""]
 
-    lines += [f"## {words('choices_heading')}", ""]
+    lines += [f"## {words(MessageKey.REPORT_CHOICES_HEADING)}", ""]
     if data.choices or data.clarify_without_choice:
-        headers = [words("choice_column"), words("times_column")]
+        headers = [words(MessageKey.REPORT_CHOICE_COLUMN), words(MessageKey.REPORT_TIMES_COLUMN)]
         rows = [[label, count] for label, count in _choice_rows(data, words)]
-        lines += [words("choices_intro"), "", *_md_table(headers, rows), ""]
+        lines += [words(MessageKey.REPORT_CHOICES_INTRO), "", *_md_table(headers, rows), ""]
     else:
-        lines += [words("choices_none"), ""]
+        lines += [words(MessageKey.REPORT_CHOICES_NONE), ""]
 
-    lines += [f"## {words('never_matched_heading')}", ""]
+    lines += [f"## {words(MessageKey.REPORT_NEVER_MATCHED_HEADING)}", ""]
     if data.never_matched:
-        lines += [words("never_matched_intro"), ""]
+        lines += [words(MessageKey.REPORT_NEVER_MATCHED_INTRO), ""]
         lines += [f"- {_cell(question)} ({intent})" for intent, question in data.never_matched]
         lines.append("")
     else:
-        lines += [words("never_matched_none"), ""]
+        lines += [words(MessageKey.REPORT_NEVER_MATCHED_NONE), ""]
     return lines
 
 

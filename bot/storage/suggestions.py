@@ -15,6 +15,7 @@ import yaml
 from rapidfuzz.utils import default_process
 
 from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.storage.curation import CurationData, known_phrasings
 
 DEFAULT_MIN_SCORE = 0.5
@@ -62,7 +63,7 @@ def propose(
         proposal.phrasings.setdefault(key, (text, why))
 
     for chosen in data.chosen_phrasings:
-        why = kb.message("report.suggest_chosen", text=chosen.question, count=chosen.count)
+        why = kb.message(MessageKey.REPORT_SUGGEST_CHOSEN, text=chosen.question, count=chosen.count)
         add(chosen.intent, chosen.question, why)
     for group in data.unanswered:
         near = group.nearest
@@ -72,7 +73,10 @@ def propose(
             if default_process(text) in data.rejected_phrasings:
                 continue  # whoever asked it said "none of these" to the candidates
             why = kb.message(
-                "report.suggest_near_miss", text=text, count=count, score=f"{near.score:.2f}"
+                MessageKey.REPORT_SUGGEST_NEAR_MISS,
+                text=text,
+                count=count,
+                score=f"{near.score:.2f}",
             )
             add(near.intent, text, why)
     return sorted(
@@ -87,8 +91,8 @@ def _comment(text: str) -> list[str]:
 def render_yaml(proposals: list[Proposal], kb: KnowledgeBase, *, days: int) -> str:
     """The proposals as one YAML list (so the whole output parses), with comments saying why."""
     if not proposals:
-        return "\n".join(_comment(kb.message("report.suggest_none", days=days))) + "\n"
-    lines = _comment(textwrap.fill(kb.message("report.suggest_header"), 96))
+        return "\n".join(_comment(kb.message(MessageKey.REPORT_SUGGEST_NONE, days=days))) + "\n"
+    lines = _comment(textwrap.fill(kb.message(MessageKey.REPORT_SUGGEST_HEADER), 96))
     for proposal in proposals:
         lines += ["", f"# {proposal.file}: {proposal.intent}: {proposal.question}"]
         lines += [f"#   {why}" for _text, why in proposal.phrasings.values()]

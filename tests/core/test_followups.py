@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.messages import MessageKey
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
 
@@ -29,7 +30,7 @@ def test_a_pronoun_question_leans_on_the_previous_answer(
 def test_with_no_earlier_turn_a_pronoun_question_asks_back(router: Router, question: str) -> None:
     reply = router.reply(question)
     assert reply.kind is ReplyKind.CLARIFY
-    assert reply.body == router.kb.message("core.clarify_subject")
+    assert reply.body == router.kb.message(MessageKey.CORE_CLARIFY_SUBJECT)
     assert len(reply.suggestions) >= 2
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.core.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, uncited_sentences
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
+from tests.conftest import KnowledgeCopy
 
 SHARED_SOURCE = (
     Path(__file__).resolve().parents[3]
@@ -17,7 +17,7 @@ SHARED_SOURCE = (
     / "home-office-hackathon-2018.txt"
 )
 
-BrokenCopy = Callable[[str, str, str], Path]
+BrokenCopy = KnowledgeCopy
 
 
 def test_the_source_is_byte_identical_to_the_shared_copy() -> None:
@@ -155,17 +155,19 @@ def test_malformed_yaml_names_the_line(knowledge_copy: BrokenCopy) -> None:
         load_knowledge(folder)
 
 
-def test_a_source_without_metadata_is_rejected(tmp_path: Path, knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_a_source_without_metadata_is_rejected(tmp_path: Path, knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     (folder / "sources" / "extra.txt").write_text("Some other text.\n")
     with pytest.raises(KnowledgeError, match=r"extra\.txt: has no metadata file extra\.yaml"):
         load_knowledge(folder)
 
 
-def test_a_second_source_is_two_files_and_can_be_quoted(knowledge_copy: BrokenCopy) -> None:
-    folder = knowledge_copy("faq.yaml", "id: overview", "id: overview")
+def test_a_second_source_is_two_files_and_can_be_quoted(knowledge_dir: Path) -> None:
+    folder = knowledge_dir
     (folder / "sources" / "second.txt").write_text("A second document.\nIt has two lines.\n")
-    (folder / "sources" / "second.yaml").write_text("title: Second\npublisher: Us\nlicence: CC0\n")
+    (folder / "sources" / "second.yaml").write_text(
+        "title: Second\ntopic: a second document\npublisher: Us\nlicence: CC0\n"
+    )
     faq = folder / "faq.yaml"
     faq.write_text(
         faq.read_text() + "\n- id: second-doc\n  question: What is the second document?\n"

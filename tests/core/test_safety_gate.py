@@ -3,12 +3,13 @@ defence in depth; and the evidence ``--explain`` prints."""
 
 from __future__ import annotations
 
-import pytest
-
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.core.knowledge import ClassifierConfig, load_knowledge
+from bot.core.messages import MessageKey
 from bot.core.render import render_explanation
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
@@ -105,13 +106,15 @@ def test_evasion_requests_are_refused_with_no_fact_about_detection(
 def test_a_risk_signal_adds_where_to_get_help_and_makes_the_reply_private(
     router: Router, knowledge_copy: Callable[[str, str, str], Path]
 ) -> None:
-    note = router.kb.message("core.risk_note")
+    note = router.kb.message(MessageKey.CORE_RISK_NOTE)
     plain = router.reply("Who chairs the taskforce?")
     assert not plain.risk
     assert note not in plain.body
     assert not plain.is_private
     # With the risk threshold at zero, every message the gate lets through carries the signal.
-    anxious = Router(load_knowledge(knowledge_copy("safety.yaml", "\n  risk: 0.2", "\n  risk: 0.0")))
+    anxious = Router(
+        load_knowledge(knowledge_copy("safety.yaml", "\n  risk: 0.2", "\n  risk: 0.0"))
+    )
     flagged = anxious.reply("Who chairs the taskforce?")
     assert flagged.risk
     assert flagged.kind is ReplyKind.ANSWER

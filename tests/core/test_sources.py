@@ -19,6 +19,7 @@ LIBRARY_TEXT = """Riverside Library opens from 9am to 5pm, Monday to Saturday.
 Library cards are free for everyone who lives in the borough.
 """
 LIBRARY_META = """title: "Riverside Library opening hours"
+topic: the opening hours of the Riverside Library
 publisher: Riverside Council
 licence: "Test fixture"
 """

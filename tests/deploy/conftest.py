@@ -1,5 +1,5 @@
 """Fixtures for the deployment tests: Redis (from TEST_REDIS_URL, with a key prefix of this
-run's own), the fake Slack of ``tests/slack``, and replicas that are always stopped."""
+run's own) and replicas that are always stopped, talking to the shared ``fake_slack``."""
 
 from __future__ import annotations
 
@@ -37,16 +37,6 @@ async def redis_target() -> AsyncIterator[RedisTarget]:
             await client.delete(*keys)
     finally:
         await client.aclose()
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 @pytest.fixture

@@ -13,20 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.settings import Settings
+from tests.bot_process import BotProcess, bot_environment, spawn
 from tests.slack.fake_slack import BOT_TOKEN, Call, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, event_envelope, mention, signed_headers
 
@@ -37,50 +34,27 @@ START_WITHIN = 60.0
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def settings_variables() -> frozenset[str]:
-    """Every environment variable :meth:`Settings.from_env` reads."""
-    read: set[str] = set()
-
-    class Recording(dict[str, str]):
-        def get(self, key: str, default: Any = None) -> Any:
-            read.add(key)
-            return super().get(key, default)
-
-    Settings.from_env(Recording())
-    return frozenset(read)
-
-
 def replica_environment(fake: FakeSlack, **overrides: str) -> dict[str, str]:
     """The environment for a replica: this one without any bot setting, plus the test's."""
-    ignored = settings_variables() | {"PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"}
-    env = {k: v for k, v in os.environ.items() if k not in ignored}
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_BASE_URL=fake.api_url,
-        STORE_REPLIES="false",
-        LOG_LEVEL="INFO",
-        SHUTDOWN_GRACE_SECONDS="10",
-        KNOWLEDGE_POLL_SECONDS="0",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(overrides)
-    return env
+    settings = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "STORE_REPLIES": "false",
+        "SHUTDOWN_GRACE_SECONDS": "10",
+        "KNOWLEDGE_POLL_SECONDS": "0",
+    }
+    return bot_environment(fake, **{**settings, **overrides})
 
 
-@dataclass
-class Replica:
+class Replica(BotProcess):
     """One ``python -m bot serve --http`` process tree and what it printed."""
 
-    name: str
-    process: asyncio.subprocess.Process
-    lines: list[str] = field(default_factory=list)
-    url: str = ""
-    _new_line: asyncio.Condition = field(default_factory=asyncio.Condition)
-    _reader: asyncio.Task[None] | None = None
+    def __init__(self, process: asyncio.subprocess.Process, name: str) -> None:
+        super().__init__(process, name)
+        self.url = ""
 
     @classmethod
-    async def start(
+    async def start(  # type: ignore[override]
         cls,
         name: str,
         env: Mapping[str, str],
@@ -88,27 +62,8 @@ class Replica:
         *,
         workers: int = 1,
     ) -> Replica:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--workers",
-            str(workers),
-            cwd=ROOT,
-            env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # its own process group, so teardown can stop the workers
-        )
-        replica = cls(name, process)
-        replica._reader = asyncio.create_task(replica._read())
+        args = ("--http", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers))
+        replica = cls(await spawn(*args, env=env), name)
         try:
             match = await replica.wait_for_line(SERVING, within=START_WITHIN)
             replica.url = f"http://{match.group(1)}:{match.group(2)}"
@@ -119,55 +74,8 @@ class Replica:
         return replica
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
-
-    @property
-    def running(self) -> bool:
-        return self.process.returncode is None
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for raw in self.process.stderr:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-            async with self._new_line:
-                self._new_line.notify_all()
-        async with self._new_line:
-            self._new_line.notify_all()
-
-    def log(self) -> str:
-        return "\n".join(self.lines[-200:])
-
-    def matching(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
-        return [m for line in self.lines if (m := pattern.search(line))]
-
-    async def wait_for_lines(
-        self, pattern: re.Pattern[str], *, count: int = 1, within: float = 20.0
-    ) -> list[re.Match[str]]:
-        """Wait until ``count`` log lines match ``pattern``; fail if the process ends first."""
-        try:
-            async with asyncio.timeout(within), self._new_line:
-                await self._new_line.wait_for(
-                    lambda: (
-                        len(self.matching(pattern)) >= count
-                        or (self._reader is not None and self._reader.done())
-                    )
-                )
-        except TimeoutError:
-            raise AssertionError(
-                f"{self.name}: no {count} lines matching {pattern.pattern!r} "
-                f"within {within}s:\n{self.log()}"
-            ) from None
-        found = self.matching(pattern)
-        assert len(found) >= count, f"{self.name} ended early:\n{self.log()}"
-        return found
-
-    async def wait_for_line(self, pattern: re.Pattern[str], within: float = 20.0) -> re.Match[str]:
-        return (await self.wait_for_lines(pattern, within=within))[0]
 
     async def wait_healthy(self, session: aiohttp.ClientSession, within: float = 30.0) -> None:
         async def healthy() -> bool:
@@ -177,38 +85,6 @@ class Replica:
             return False
 
         await poll(healthy, within=within, what=f"{self.name} healthy")
-
-    def send_signal(self, number: signal.Signals) -> None:
-        self.process.send_signal(number)
-
-    async def wait_exit(self, within: float) -> int:
-        async with asyncio.timeout(within):
-            code = await self.process.wait()
-            if self._reader is not None:
-                await self._reader
-        return code
-
-    async def stop(self, within: float = 30.0) -> int:
-        if self.running:
-            self.send_signal(signal.SIGTERM)
-        return await self.wait_exit(within)
-
-    async def kill(self) -> None:
-        """Stop the process and its workers, whatever state they are in."""
-        if self.running:
-            with contextlib.suppress(ProcessLookupError):
-                self.send_signal(signal.SIGTERM)
-            try:
-                await self.wait_exit(30.0)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                with contextlib.suppress(ProcessLookupError):
-                    self.process.kill()
-                await self.process.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
 
     async def metrics(self, session: aiohttp.ClientSession) -> Samples:
         async with session.get(f"{self.url}/metrics") as response:

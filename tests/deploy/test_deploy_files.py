@@ -27,7 +27,7 @@ from bot.core.router import Router
 from bot.deploy import configmap
 from bot.deploy.workers import KILL_AFTER_GRACE_SECONDS
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
-from tests.deploy.replicas import settings_variables
+from tests.bot_process import settings_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -327,13 +327,14 @@ def test_the_knowledge_configmap_mounts_as_valid_knowledge(tmp_path: Path) -> No
     assert volume["configMap"]["name"] == documents["ConfigMap"]["metadata"]["name"]
     mount = next(m for m in deployment_container()["volumeMounts"] if m["name"] == volume["name"])
     assert Path(mount["mountPath"]) == assert_settings(k8s_env()).knowledge_dir
-    items = volume["configMap"]["items"]
-    # Every knowledge file is in the ConfigMap and mounted at its path.
-    assert items == configmap.volume_items(DEFAULT_KNOWLEDGE_DIR)
-    assert set(documents["ConfigMap"]["data"]) == {item["key"] for item in items}
-    configmap.materialise(documents["ConfigMap"], items, tmp_path)
+    # The whole ConfigMap is mounted: no hand-written list of files to keep up to date.
+    assert "items" not in volume["configMap"]
+    keys = {configmap.key_for(p) for p in configmap.knowledge_files(DEFAULT_KNOWLEDGE_DIR)}
+    assert set(documents["ConfigMap"]["data"]) == keys
+    configmap.materialise(documents["ConfigMap"], tmp_path)
     router = Router(load_knowledge(tmp_path))
     assert router.kb.entries
+    assert router.kb.sources.keys() == load_knowledge(DEFAULT_KNOWLEDGE_DIR).sources.keys()
 
 
 def test_the_configmap_generator_writes_and_checks(tmp_path: Path) -> None:
@@ -345,9 +346,10 @@ def test_the_configmap_generator_writes_and_checks(tmp_path: Path) -> None:
     assert configmap.main([*common, "--write"]) == 0
     assert configmap.main([*common, "--check"]) == 0
     generated = yaml.safe_load(output.read_text())
-    configmap.materialise(generated, configmap.volume_items(knowledge), tmp_path / "mounted")
+    configmap.materialise(generated, tmp_path / "mounted")
     for relative in configmap.knowledge_files(knowledge):
-        assert (tmp_path / "mounted" / relative).read_bytes() == (knowledge / relative).read_bytes()
+        mounted = tmp_path / "mounted" / configmap.key_for(relative)
+        assert mounted.read_bytes() == (knowledge / relative).read_bytes()
     (knowledge / "faq.yaml").write_text((knowledge / "faq.yaml").read_text() + "\n# edited\n")
     assert configmap.main([*common, "--check"]) == 1
 

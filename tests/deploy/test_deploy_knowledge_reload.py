@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import signal
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import pytest
 
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
-from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from tests.deploy.conftest import StartReplica
 from tests.deploy.knowledge_edits import MARK, break_faq, mark_answer
 from tests.deploy.replicas import Attempt, Event, Replica, deliver, poll, replies_by_ts
@@ -30,13 +28,6 @@ pytestmark = pytest.mark.slow
 QUESTION = "Who co-hosted the hackathon?"
 REJECTED = re.compile(r"knowledge reload rejected \((file change|SIGHUP)\)")
 RELOADED = re.compile(r"knowledge reloaded \((file change|SIGHUP)\)")
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    copy = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, copy)
-    return copy
 
 
 def reply_texts(fake: FakeSlack, batch: list[Event]) -> list[str]:
@@ -76,20 +67,20 @@ async def test_invalid_edit_under_load_is_rejected_and_old_answers_continue(
     start_replica: StartReplica,
     fake_slack: FakeSlack,
     http: aiohttp.ClientSession,
-    knowledge: Path,
+    knowledge_dir: Path,
 ) -> None:
-    env = {"BOT_KNOWLEDGE_DIR": str(knowledge), "KNOWLEDGE_POLL_SECONDS": "0.1"}
+    env = {"BOT_KNOWLEDGE_DIR": str(knowledge_dir), "KNOWLEDGE_POLL_SECONDS": "0.1"}
     replicas = list(
         await asyncio.gather(
             start_replica("single", **env), start_replica("workers", workers=2, **env)
         )
     )
-    expected = Router(load_knowledge(knowledge)).reply(QUESTION)
+    expected = Router(load_knowledge(knowledge_dir)).reply(QUESTION)
     assert expected.intent is not None
     load = Load(http, replicas)
     try:
         await load.until(10)
-        original_faq = break_faq(knowledge)
+        original_faq = break_faq(knowledge_dir)
         for replica in replicas:
             await replica.wait_for_line(REJECTED)
         await load.until(len(load.attempts) + 20)
@@ -106,11 +97,11 @@ async def test_invalid_edit_under_load_is_rejected_and_old_answers_continue(
     assert len(texts) == len(load.sent)
     assert all(expected.body in text and MARK not in text for text in texts)
     for replica in replicas:  # one line per rejected edit (the supervisor's, with workers)
-        assert len(replica.matching(REJECTED)) == 1, replica.log()
-        assert not replica.matching(re.compile(r" (ERROR|CRITICAL) ")), replica.log()
+        assert len(replica.matching(REJECTED)) == 1, replica.log
+        assert not replica.matching(re.compile(r" (ERROR|CRITICAL) ")), replica.log
 
     # The same replicas then take a valid edit, in every process.
-    mark_answer(knowledge, original_faq, expected.intent)
+    mark_answer(knowledge_dir, original_faq, expected.intent)
     await replicas[0].wait_for_lines(RELOADED, count=1)
     await replicas[1].wait_for_lines(RELOADED, count=2)  # both workers
     after = [Event.mention(QUESTION) for _ in range(6)]
@@ -128,12 +119,12 @@ async def test_sighup_reloads_a_valid_edit_and_rejects_an_invalid_one(
     start_replica: StartReplica,
     fake_slack: FakeSlack,
     http: aiohttp.ClientSession,
-    knowledge: Path,
+    knowledge_dir: Path,
 ) -> None:
-    replica = await start_replica("replica", BOT_KNOWLEDGE_DIR=str(knowledge))
-    expected = Router(load_knowledge(knowledge)).reply(QUESTION)
+    replica = await start_replica("replica", BOT_KNOWLEDGE_DIR=str(knowledge_dir))
+    expected = Router(load_knowledge(knowledge_dir)).reply(QUESTION)
     assert expected.intent is not None
-    faq_text = (knowledge / "faq.yaml").read_text(encoding="utf-8")
+    faq_text = (knowledge_dir / "faq.yaml").read_text(encoding="utf-8")
 
     async def answer() -> str:
         event = Event.mention(QUESTION)
@@ -141,12 +132,12 @@ async def test_sighup_reloads_a_valid_edit_and_rejects_an_invalid_one(
         await poll(lambda: event.ts in replies_by_ts(fake_slack), within=20, what="a reply")
         return reply_texts(fake_slack, [event])[0]
 
-    mark_answer(knowledge, faq_text, expected.intent)
+    mark_answer(knowledge_dir, faq_text, expected.intent)
     replica.send_signal(signal.SIGHUP)
     await replica.wait_for_line(RELOADED)
     assert MARK + expected.body in await answer()
 
-    break_faq(knowledge)
+    break_faq(knowledge_dir)
     replica.send_signal(signal.SIGHUP)
     await replica.wait_for_line(REJECTED)
     assert MARK + expected.body in await answer()

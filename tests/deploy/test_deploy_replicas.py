@@ -133,7 +133,7 @@ async def test_a_replica_stopped_mid_load_loses_and_doubles_no_reply(
     assert any(a.status == 503 for a in refused), "the stopping replica never answered 503"
     assert not any(a.no_retry_header for attempts in deliveries for a in attempts)
     assert await stopping.wait_exit(within=30) == 0
-    assert stopping.matching(DRAINED), stopping.log()
+    assert stopping.matching(DRAINED), stopping.log
 
     every_attempt = [*first_deliveries, *(a for attempts in deliveries for a in attempts)]
     to_survivors = sum(1 for a in every_attempt if a.replica != stopping.name and a.status == 200)

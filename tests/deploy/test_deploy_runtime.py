@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
 from bot.deploy.runtime import ReplicaRuntime
-from bot.settings import DEFAULT_KNOWLEDGE_DIR, Secret, Settings
+from bot.settings import Secret, Settings
 from bot.slack.app import SlackApp, create_app
 from bot.slack.memory import InMemoryReplyStore, TTLEventDeduplicator
 from bot.slack.server import create_web_app
@@ -55,26 +54,9 @@ class Served:
 
 
 @pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    copy = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, copy)
-    return copy
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
-
-
-@pytest.fixture
-def settings(fake_slack: FakeSlack, knowledge: Path) -> Settings:
+def settings(fake_slack: FakeSlack, knowledge_dir: Path) -> Settings:
     return Settings(
-        knowledge_dir=knowledge,
+        knowledge_dir=knowledge_dir,
         slack_bot_token=Secret(BOT_TOKEN),
         slack_signing_secret=Secret(SIGNING_SECRET),
         slack_api_base_url=fake_slack.api_url,
@@ -177,7 +159,7 @@ async def test_sigterm_drains_and_a_second_one_stops_waiting(
 
 
 async def test_sighup_swaps_the_router_for_a_valid_edit_only(
-    served: Served, knowledge: Path
+    served: Served, knowledge_dir: Path
 ) -> None:
     services = served.slack_app.services
     original = services.router
@@ -186,13 +168,13 @@ async def test_sighup_swaps_the_router_for_a_valid_edit_only(
     serving = asyncio.create_task(served.runtime.serve_until_stopped())
     await asyncio.sleep(0)
     try:
-        faq_text = break_faq(knowledge)
+        faq_text = break_faq(knowledge_dir)
         os.kill(os.getpid(), signal.SIGHUP)
         rejected = "hackathon_bot_knowledge_reloads_total"
         await poll(lambda: served.metric(rejected, result="rejected"), within=10, what="rejected")
         assert services.router is original
 
-        mark_answer(knowledge, faq_text, expected.intent)
+        mark_answer(knowledge_dir, faq_text, expected.intent)
         os.kill(os.getpid(), signal.SIGHUP)
         await poll(lambda: services.router is not original, within=10, what="a new router")
         assert services.router.reply(QUESTION).body == MARK + expected.body
@@ -203,7 +185,7 @@ async def test_sighup_swaps_the_router_for_a_valid_edit_only(
 
 
 async def test_a_settled_file_change_is_reloaded_without_a_signal(
-    settings: Settings, knowledge: Path
+    settings: Settings, knowledge_dir: Path
 ) -> None:
     async with serve(replace(settings, knowledge_poll_seconds=0.05)) as served:
         services = served.slack_app.services
@@ -212,7 +194,9 @@ async def test_a_settled_file_change_is_reloaded_without_a_signal(
         assert intent is not None
         serving = asyncio.create_task(served.runtime.serve_until_stopped())
         try:
-            mark_answer(knowledge, (knowledge / "faq.yaml").read_text(encoding="utf-8"), intent)
+            mark_answer(
+                knowledge_dir, (knowledge_dir / "faq.yaml").read_text(encoding="utf-8"), intent
+            )
             await poll(lambda: services.router is not original, within=10, what="reloaded")
             assert services.router.reply(QUESTION).body.startswith(MARK)
             entries = await served.metric("hackathon_bot_knowledge_entries")

@@ -17,51 +17,53 @@ from tests.deploy.knowledge_edits import MARK, break_faq, mark_answer
 QUESTION = "Who co-hosted the hackathon?"
 
 
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    copy = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, copy)
-    return copy
-
-
 def touch_later(path: Path) -> None:
     """Change a file's modification time without waiting for the clock."""
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
-def test_a_change_is_reported_once_it_has_settled(knowledge: Path) -> None:
-    watcher = KnowledgeWatcher(knowledge)
+def test_a_change_is_reported_once_it_has_settled(knowledge_dir: Path) -> None:
+    watcher = KnowledgeWatcher(knowledge_dir)
     assert not watcher.settled_change()
-    touch_later(knowledge / "measures.yaml")
+    touch_later(knowledge_dir / "measures.yaml")
     assert not watcher.settled_change()  # seen once: maybe still being written
     assert watcher.settled_change()
-    touch_later(knowledge / "measures.yaml")
+    touch_later(knowledge_dir / "measures.yaml")
     assert not watcher.settled_change()
-    touch_later(knowledge / "measures.yaml")  # moved again: wait once more
+    touch_later(knowledge_dir / "measures.yaml")  # moved again: wait once more
     assert not watcher.settled_change()
     assert watcher.settled_change()
 
 
-def test_a_valid_edit_loads_and_is_then_the_current_version(knowledge: Path) -> None:
-    watcher = KnowledgeWatcher(knowledge)
-    faq = (knowledge / "faq.yaml").read_text(encoding="utf-8")
-    mark_answer(knowledge, faq, "hackathon-hosts")
+def test_training_data_edits_are_not_knowledge_changes(knowledge_dir: Path) -> None:
+    watcher = KnowledgeWatcher(knowledge_dir)
+    before = fingerprint(knowledge_dir)
+    touch_later(next((knowledge_dir / "safety" / "corpus").glob("*.yaml")))
+    assert fingerprint(knowledge_dir) == before
+    assert not watcher.settled_change()
+    assert not watcher.settled_change()
+
+
+def test_a_valid_edit_loads_and_is_then_the_current_version(knowledge_dir: Path) -> None:
+    watcher = KnowledgeWatcher(knowledge_dir)
+    faq = (knowledge_dir / "faq.yaml").read_text(encoding="utf-8")
+    mark_answer(knowledge_dir, faq, "hackathon-hosts")
 
     outcome = watcher.try_load("test")
 
     assert isinstance(outcome, Loaded)
     assert outcome.router.reply(QUESTION).body.startswith(MARK)
-    assert outcome.fingerprint == fingerprint(knowledge)
+    assert outcome.fingerprint == fingerprint(knowledge_dir)
     assert not watcher.settled_change()
     assert not watcher.settled_change()
 
 
 def test_an_invalid_edit_is_rejected_with_one_line_and_not_retried(
-    knowledge: Path, caplog: pytest.LogCaptureFixture
+    knowledge_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    watcher = KnowledgeWatcher(knowledge)
-    break_faq(knowledge)
+    watcher = KnowledgeWatcher(knowledge_dir)
+    break_faq(knowledge_dir)
     assert not watcher.settled_change()
     assert watcher.settled_change()
 

@@ -1,5 +1,5 @@
-"""Fixtures for the Slack tests: the real knowledge and router, a fake Slack on one free
-loopback port and the bot's own HTTP server on another, talking to each other over HTTP."""
+"""Fixtures for the Slack tests: the bot's own HTTP server on a free loopback port, talking
+over HTTP to the fake Slack (``fake_slack``, with ``kb`` and ``router``, in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge import KnowledgeBase
 from bot.core.router import Router
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Secret, Settings
 from bot.slack.app import SlackApp, create_app
@@ -24,13 +24,9 @@ IDLE_WITHIN = 10.0
 
 
 @pytest.fixture(scope="session")
-def knowledge() -> KnowledgeBase:
-    return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
-
-
-@pytest.fixture(scope="session")
-def router(knowledge: KnowledgeBase) -> Router:
-    return Router(knowledge)
+def knowledge(kb: KnowledgeBase) -> KnowledgeBase:
+    """The shipped knowledge (the shared ``kb``), under the name the Slack tests use."""
+    return kb
 
 
 def bot_settings(fake: FakeSlack, **overrides: object) -> Settings:
@@ -42,16 +38,6 @@ def bot_settings(fake: FakeSlack, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 @dataclass

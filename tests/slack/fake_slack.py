@@ -27,6 +27,20 @@ TEAM_ID = "T0TEST01"
 RESPONSE_PATH = "/response/"
 
 
+def auth_test_answer() -> dict[str, Any]:
+    """What ``auth.test`` answers for the test workspace's bot token."""
+    return {
+        "ok": True,
+        "url": "https://test.slack.com/",
+        "team": "Test",
+        "user": "hackathon-bot",
+        "team_id": TEAM_ID,
+        "user_id": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "is_enterprise_install": False,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One request the bot made: ``method`` is the Web API method or ``response_url``."""
@@ -212,16 +226,7 @@ class FakeSlack:
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {
-                "ok": True,
-                "url": "https://test.slack.com/",
-                "team": "Test",
-                "user": "hackathon-bot",
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "is_enterprise_install": False,
-            }
+            return auth_test_answer()
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "chat.postMessage":

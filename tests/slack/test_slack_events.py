@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.core.reply import ReplyKind
 from tests.slack.conftest import RunningBot
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
@@ -285,7 +286,7 @@ async def test_app_home_shows_the_bot_its_sources_measures_examples_and_reportin
     for example in knowledge.example_questions:
         assert example in text
     assert knowledge.support_routes[0].name in text
-    assert knowledge.message("slack.home_report") in text
+    assert knowledge.message(MessageKey.SLACK_HOME_REPORT) in text
 
 
 async def test_opening_the_messages_tab_publishes_nothing(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.bot_process import BotProcess, bot_environment
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, SlackSender, event_envelope, mention
 
@@ -21,74 +21,14 @@ QUESTION = "Who co-hosted the hackathon?"
 SERVING = re.compile(r"serving Slack on (http://\S+)/slack/events")
 
 
-class BotProcess:
-    """A ``python -m bot serve`` child process whose log lines are collected."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._new_line = asyncio.Condition()
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for raw in self.process.stderr:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-            async with self._new_line:
-                self._new_line.notify_all()
-
-    async def wait_for_line(self, pattern: re.Pattern[str], within: float = 20) -> re.Match[str]:
-        def found() -> re.Match[str] | None:
-            return next((m for line in self.lines if (m := pattern.search(line))), None)
-
-        async with asyncio.timeout(within), self._new_line:
-            await self._new_line.wait_for(
-                lambda: found() is not None or self.process.returncode is not None
-            )
-        match = found()
-        assert match is not None, "\n".join(self.lines)
-        return match
-
-    async def stop(self, within: float = 20) -> int:
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(within):
-            code = await self.process.wait()
-            await self._reader
-        return code
-
-    @property
-    def log(self) -> str:
-        return "\n".join(self.lines)
-
-
 async def start_bot(fake: FakeSlack, *args: str) -> BotProcess:
     """Start ``python -m bot serve ARGS`` (Socket Mode gets no signing secret: it needs none)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DATABASE_", "REDIS_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_BASE_URL=fake.api_url,
-        STORE_REPLIES="false",
-        LOG_LEVEL="INFO",
+    env = bot_environment(
+        fake, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, STORE_REPLIES="false"
     )
     if "--http" in args:
         env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return BotProcess(process)
+    return await BotProcess.start(*args, env=env)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import Secret, Settings
 from bot.storage.store import SqlReplyStore
+from tests.storage.curation_data import seed
 
 TEST_SECRET = Secret("test-user-hash-secret-0123456789")
 
@@ -94,3 +96,24 @@ def table_counts(engine: Engine) -> dict[str, int]:
     for table, _row in dump_database(engine):
         counts[table] = counts.get(table, 0) + 1
     return counts
+
+
+SEEDED_AT = datetime.now(UTC)  # "now" for the seeded history of tests/storage/curation_data.py
+
+
+async def seed_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Store the curation history in ``database_url`` and point the commands at it."""
+    store = SqlReplyStore.open(make_settings(database_url))
+    try:
+        await seed(store, SEEDED_AT)
+    finally:
+        await store.aclose()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
+    return database_url
+
+
+@pytest.fixture
+async def seeded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database (SQLite, and PostgreSQL when asked) holding the curation history."""
+    return await seed_database(database_url, monkeypatch)

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, auth_test_answer
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "fake-client-secret"
@@ -90,13 +90,4 @@ class FakeOAuth:
         token = headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self.fake.bot_tokens:
             return {"ok": False, "error": "invalid_auth"}
-        return {
-            "ok": True,
-            "url": "https://test.slack.com/",
-            "team": "Test",
-            "user": "hackathon-bot",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "is_enterprise_install": False,
-        }
+        return auth_test_answer()

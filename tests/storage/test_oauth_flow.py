@@ -148,14 +148,6 @@ async def installing(database_url: str, router: Router) -> AsyncIterator[Install
         yield value
 
 
-@pytest.fixture
-def router() -> Router:
-    from bot.core.knowledge import load_knowledge
-    from bot.settings import DEFAULT_KNOWLEDGE_DIR
-
-    return Router(load_knowledge(DEFAULT_KNOWLEDGE_DIR))
-
-
 async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
     deadline = time.monotonic() + within
     while not condition():

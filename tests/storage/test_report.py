@@ -4,41 +4,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge import KnowledgeBase
+from bot.core.messages import MessageKey
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
-from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from bot.storage.curation import CurationData, collect, group_questions
 from bot.storage.database import Database
-from bot.storage.store import SqlReplyStore
-from tests.storage.conftest import TEST_SECRET, make_settings
-from tests.storage.curation_data import CHOICES, HISTORY, VOTES, seed
+from tests.storage.conftest import SEEDED_AT, TEST_SECRET, make_settings
+from tests.storage.curation_data import CHOICES, HISTORY, VOTES
 
-NOW = datetime.now(UTC)
+NOW = SEEDED_AT
 PRIVATE_QUESTION = "someone online is grooming my child"
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
-
-
-@pytest.fixture
-async def seeded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    store = SqlReplyStore.open(make_settings(database_url))
-    try:
-        await seed(store, NOW)
-    finally:
-        await store.aclose()
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
-    return database_url
 
 
 def _collect(database_url: str, kb: KnowledgeBase, days: int = 30) -> CurationData:
@@ -71,7 +52,7 @@ def test_the_report_data_matches_what_was_stored(seeded: str, kb: KnowledgeBase)
     assert biggest.representative.lower().startswith("how much did the hackathon cost")
     best = Router(kb).rank(biggest.representative, 1)[0]
     assert biggest.nearest is not None
-    assert (biggest.nearest.intent, biggest.nearest.score) == (best.intent, best.score)
+    assert (biggest.nearest.intent, biggest.nearest.score) == (best.intent, best.probability)
     weather = [group for group in data.unanswered if "weather" in group.representative]
     assert [group.count for group in weather] == [2]
     assert data.unanswered_without_text == 0
@@ -159,7 +140,7 @@ def test_an_empty_database_says_so(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
-    empty = kb.message("report.empty", days=30)
+    empty = kb.message(MessageKey.REPORT_EMPTY, days=30)
     out = tmp_path / "report.html"
     assert main(["report", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")

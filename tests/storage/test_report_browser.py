@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,9 +12,7 @@ from matplotlib.image import imread
 
 from bot.cli import main
 from bot.storage.chart import KIND_COLOURS
-from bot.storage.store import SqlReplyStore
-from tests.storage.conftest import TEST_SECRET, make_settings
-from tests.storage.curation_data import seed
+from tests.storage.conftest import seed_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -82,14 +79,7 @@ def _chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[st
 
 @pytest.fixture
 async def report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
-    store = SqlReplyStore.open(make_settings(database_url))
-    try:
-        await seed(store, datetime.now(UTC))
-    finally:
-        await store.aclose()
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
+    await seed_database(f"sqlite:///{tmp_path / 'bot.db'}", monkeypatch)
     out = tmp_path / "report.html"
     assert main(["report", "--out", str(out)]) == 0
     return out

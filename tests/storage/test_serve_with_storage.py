@@ -5,12 +5,10 @@ installs into many workspaces work over OAuth, and an unreachable database stops
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import socket
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.storage.engine import make_engine
 from bot.storage.models import ReplyRow
+from tests.bot_process import BotProcess, bot_environment
 from tests.slack.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack.slack_requests import SIGNING_SECRET, SlackSender, mention
-from tests.slack.test_slack_serve import SERVING, BotProcess
+from tests.slack.test_slack_serve import SERVING
 from tests.storage.conftest import TEST_SECRET
 from tests.storage.fake_oauth import CLIENT_ID, CLIENT_SECRET, FakeOAuth
 
@@ -39,36 +38,14 @@ pytestmark = [
 
 
 async def start_serve(fake: FakeSlack, **settings: str) -> BotProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DATABASE_", "REDIS_", "STORE_", "USER_HASH"))
-    }
-    env.update(
+    env = bot_environment(
+        fake,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_BASE_URL=fake.api_url,
         USER_HASH_SECRET=TEST_SECRET.reveal(),
-        LOG_LEVEL="INFO",
         PYTHONPATH=str(ROOT),
         **settings,
     )
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"),
-        cwd=ROOT,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return BotProcess(process)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    try:
-        yield slack
-    finally:
-        await slack.close()
+    return await BotProcess.start("--http", "--host", "127.0.0.1", "--port", "0", env=env)
 
 
 async def _poll(condition: Callable[[], bool], within: float = 20.0) -> None:
@@ -87,15 +64,15 @@ def _rows(database_url: str) -> list[ReplyRow]:
         engine.dispose()
 
 
-async def test_serve_stores_its_replies(fake: FakeSlack, database_url: str) -> None:
-    bot = await start_serve(fake, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=database_url)
+async def test_serve_stores_its_replies(fake_slack: FakeSlack, database_url: str) -> None:
+    bot = await start_serve(fake_slack, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=database_url)
     try:
         base = (await bot.wait_for_line(SERVING)).group(1)
         async with aiohttp.ClientSession() as session:
             sender = SlackSender(session, f"{base}/slack/events")
             for question in (ANSWERED, NOT_IN_SOURCE):
                 assert (await sender.event(mention(question, user=ASKER))).status == 200
-        await fake.wait_for_calls("chat.postMessage", count=2, within=20)
+        await fake_slack.wait_for_calls("chat.postMessage", count=2, within=20)
         await _poll(lambda: len(_rows(database_url)) == 2)
     finally:
         code = await bot.stop()
@@ -113,11 +90,11 @@ async def test_serve_stores_its_replies(fake: FakeSlack, database_url: str) -> N
     assert NOT_IN_SOURCE not in bot.log
 
 
-async def test_serve_installs_into_many_workspaces(fake: FakeSlack, tmp_path: Path) -> None:
-    oauth = FakeOAuth(fake)
+async def test_serve_installs_into_many_workspaces(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    oauth = FakeOAuth(fake_slack)
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     bot = await start_serve(
-        fake,
+        fake_slack,
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
         DATABASE_URL=database_url,
@@ -135,11 +112,11 @@ async def test_serve_installs_into_many_workspaces(fake: FakeSlack, tmp_path: Pa
             cookie = {"Cookie": f"slack-app-oauth-state={state}"}
             async with session.get(redirect, headers=cookie, allow_redirects=False) as response:
                 assert response.status == 200, await response.text()
-            [token] = fake.bot_tokens
+            [token] = fake_slack.bot_tokens
 
             sender = SlackSender(session, f"{base}/slack/events")
             assert (await sender.event(mention(ANSWERED))).status == 200
-            [reply] = await fake.wait_for_calls("chat.postMessage", within=20)
+            [reply] = await fake_slack.wait_for_calls("chat.postMessage", within=20)
             assert reply.headers["Authorization"] == f"Bearer {token}"
     finally:
         code = await bot.stop()
@@ -148,12 +125,14 @@ async def test_serve_installs_into_many_workspaces(fake: FakeSlack, tmp_path: Pa
     assert CLIENT_SECRET not in bot.log
 
 
-async def test_serve_with_an_unreachable_database_exits_with_status_2(fake: FakeSlack) -> None:
+async def test_serve_with_an_unreachable_database_exits_with_status_2(
+    fake_slack: FakeSlack,
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"postgresql://bot:Sup3rS3cretPw@127.0.0.1:{port}/bot"
-    bot = await start_serve(fake, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=url)
+    bot = await start_serve(fake_slack, SLACK_BOT_TOKEN=BOT_TOKEN, DATABASE_URL=url)
     async with asyncio.timeout(60):
         code = await bot.process.wait()
     await bot.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import yaml
 from rapidfuzz.utils import default_process
@@ -12,21 +10,7 @@ from bot.cli import main
 from bot.core.knowledge import load_knowledge
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from bot.storage.curation import known_phrasings
-from bot.storage.store import SqlReplyStore
-from tests.storage.conftest import TEST_SECRET, make_settings
-from tests.storage.curation_data import seed
-
-
-@pytest.fixture
-async def seeded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    store = SqlReplyStore.open(make_settings(database_url))
-    try:
-        await seed(store, datetime.now(UTC))
-    finally:
-        await store.aclose()
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
-    return database_url
+from tests.storage.conftest import TEST_SECRET
 
 
 def _suggest(capsys: pytest.CaptureFixture[str], *options: str) -> tuple[str, dict[str, list[str]]]:

@@ -18,6 +18,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.messages import MessageKey
 from bot.core.reply import Reply
 from bot.core.router import Router
 from bot.ports import Vote, VoteOutcome
@@ -45,10 +46,10 @@ from bot.slack.services import SlackServices, new_reply_id, services_of
 log = logging.getLogger(__name__)
 
 _VOTE_WORDING = {
-    VoteOutcome.RECORDED: "slack.vote_recorded",
-    VoteOutcome.CHANGED: "slack.vote_changed",
-    VoteOutcome.UNCHANGED: "slack.vote_unchanged",
-    VoteOutcome.UNKNOWN_REPLY: "slack.vote_unknown",
+    VoteOutcome.RECORDED: MessageKey.SLACK_VOTE_RECORDED,
+    VoteOutcome.CHANGED: MessageKey.SLACK_VOTE_CHANGED,
+    VoteOutcome.UNCHANGED: MessageKey.SLACK_VOTE_UNCHANGED,
+    VoteOutcome.UNKNOWN_REPLY: MessageKey.SLACK_VOTE_UNKNOWN,
 }
 
 
@@ -89,7 +90,7 @@ def rebuild_reply(router: Router, ref: ReplyRef) -> Reply:
     return router.reply(ref.question)
 
 
-async def _tell(services: SlackServices, click: Click, key: str) -> None:
+async def _tell(services: SlackServices, click: Click, key: MessageKey) -> None:
     """A private note to the person who clicked."""
     if click.response_url:
         message = plain_message(services.knowledge.message(key))
@@ -124,7 +125,7 @@ async def handle_vote(
         if ref is None or not click.user:
             return
         if click.user in ref.voters:
-            await _tell(services, click, "slack.vote_already")
+            await _tell(services, click, MessageKey.SLACK_VOTE_ALREADY)
             return
         vote = Vote.UP if click.action_id == ACTION_VOTE_UP else Vote.DOWN
         outcome = await services.reply_store.record_vote(
@@ -181,7 +182,7 @@ async def handle_clarify_choice(
         if ref is None or not click.user:
             return
         if click.user != ref.asker:
-            await _tell(services, click, "slack.clarify_not_yours")
+            await _tell(services, click, MessageKey.SLACK_CLARIFY_NOT_YOURS)
             return
         router = services.router
         chosen = ref.choice if click.action_id != ACTION_CLARIFY_NONE else None
@@ -233,7 +234,7 @@ async def handle_share(
             return
         reply = rebuild_reply(services.router, ref)
         if reply.is_private:
-            await _tell(services, click, "slack.share_unavailable")
+            await _tell(services, click, MessageKey.SLACK_SHARE_UNAVAILABLE)
             return
         origin = Origin.of_channel(click.channel or "")
         shared_ref = replace(ref, origin=origin, voters=())

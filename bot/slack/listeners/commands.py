@@ -17,6 +17,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.slack.blocks import (
     Origin,
     ReplyRef,
+    ask_usage,
     measure_message,
     measures_message,
     plain_message,
@@ -35,9 +36,7 @@ async def handle_ask(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltC
         url = str(command["response_url"])
         user = str(command["user_id"])
         if not question:
-            await services.responses.ephemeral(
-                url, plain_message(router.kb.message("slack.ask_usage"))
-            )
+            await services.responses.ephemeral(url, plain_message(ask_usage(router.kb)))
             return
         reply = router.reply(question)
         ref = ReplyRef(
