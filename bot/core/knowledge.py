@@ -169,13 +169,11 @@ class Source:
         return context
 
 
-_SENTENCE_END = re.compile(r"[.:!?](?=\s)|\n(?=- )|$")
-
-
 @lru_cache(maxsize=64)
 def _sentence_ends(text: str) -> tuple[int, ...]:
-    """Offsets where sentences of a text end (0 and the end included)."""
-    return tuple(sorted({0, len(text), *(m.end() for m in _SENTENCE_END.finditer(text))}))
+    """Offsets where sentences of a text end (0 and the end included), from the one sentence
+    splitter, :func:`sentence_spans`."""
+    return tuple(sorted({0, len(text), *(end for _, end in sentence_spans(text))}))
 
 
 @dataclass(frozen=True, slots=True)

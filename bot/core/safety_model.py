@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -32,12 +31,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder
+from bot.core.normalise import fold
 
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "models" / "safety-classifier"
 LABELS = ("benign", "safeguarding", "self_concern", "harmful")
 MAX_CHARS = 1000  # longer messages are classified on their first 1,000 characters
 
-_SLACK_MARKUP = re.compile(r"<[@#!][^>]*>")
 _QUOTE_MARK = re.compile(r"^\s*(?:>|&gt;)\s?", re.MULTILINE)
 _TOKEN = re.compile(r"[a-z0-9£$€]+(?:'[a-z]+)?")
 
@@ -47,12 +46,10 @@ class SafetyModelError(RuntimeError):
 
 
 def classifier_text(text: str) -> str:
-    """The text the classifier sees: Slack markup and quote marks out, accents folded,
-    lower case, white space collapsed."""
-    text = _QUOTE_MARK.sub(" ", _SLACK_MARKUP.sub(" ", text[:MAX_CHARS]))
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(text.split())
+    """The text the classifier sees: the one question fold (:func:`bot.core.normalise.fold`:
+    Slack markup out, case and quotes folded, contractions and numbers expanded) with quote
+    marks dropped and white space collapsed."""
+    return " ".join(_QUOTE_MARK.sub(" ", fold(text[:MAX_CHARS])).split())
 
 
 def _bucket(feature: str, buckets: int) -> int:

@@ -1,5 +1,8 @@
 """``python -m bot.training.safety``: train the safety classifier and validate it honestly.
 
+It learns from the corpus of ``knowledge/safety/corpus/`` and from the bot's own curated
+phrasings (every question and alternate of faq.yaml and unstated.yaml), a tenth, benign writer.
+
     pip install -e '.[train]'
     python -m bot.training.safety --cv      # grouped cross-validation: each writer held out
     python -m bot.training.safety           # retrain bot/models/safety-classifier/ exactly
@@ -160,9 +163,35 @@ def gate_routes(
     return routes
 
 
+def rule_precision(kb: KnowledgeBase, examples: Sequence[Example]) -> list[str]:
+    """How often each rule routes a corpus message the way its label says it should."""
+    from bot.core.index import general_vocabulary, make_analyser
+
+    analyser = make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
+    check = SafetyCheck(kb.safety)
+    right: dict[str, int] = {}
+    wrong: dict[str, int] = {}
+    for example in examples:
+        verdict, name = check.rules(analyser.analyse(example.text[:500]))
+        if name is None:
+            continue
+        rule = name.split("+")[0]
+        tally = right if ROUTES[verdict] == EXPECTED_ROUTE[example.label] else wrong
+        tally[rule] = tally.get(rule, 0) + 1
+    lines = []
+    for rule in sorted({*right, *wrong}):
+        hit, miss = right.get(rule, 0), wrong.get(rule, 0)
+        demoted = " (demoted)" if rule in kb.safety.classifier.demoted_rules else ""
+        share = 100 * hit / (hit + miss)
+        lines.append(f"  {rule:24} right {hit:4}  wrong {miss:4}  {share:5.1f} %{demoted}")
+    return lines
+
+
 def print_validation(
     kb: KnowledgeBase, examples: Sequence[Example], scores: Sequence[Scores]
 ) -> None:
+    print("each rule on the corpus (the rules were written before it; not trained on it):")
+    print("\n".join(rule_precision(kb, examples)))
     config = kb.safety.classifier
     thresholds = Thresholds(config.safeguarding, config.harmful)
     for writer in sorted({e.writer for e in examples}):
@@ -230,13 +259,42 @@ def corpus_digest(examples: Sequence[Example]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
-def train(corpus: Path, output: Path, embedder: StaticEmbedder, buckets: int = BUCKETS) -> None:
-    examples = load_corpus(corpus)
+def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> list[Example]:
+    """The bot's own curated phrasings (questions and alternates of every entry and unstated
+    item) as one more benign writer: the questions it exists to answer. Texts already in the
+    corpus are left out."""
+    if kb is None:
+        return []
+    seen = {" ".join(e.text.casefold().split()) for e in corpus}
+    found: list[Example] = []
+    for item in (*kb.entries, *kb.unstated):
+        for text in item.phrasings:
+            key = " ".join(text.casefold().split())
+            if key not in seen:
+                seen.add(key)
+                found.append(Example(text, "benign", "knowledge-phrasings"))
+    return found
+
+
+def training_set(corpus: Path, kb: KnowledgeBase | None) -> list[Example]:
+    examples = list(load_corpus(corpus))
+    return examples + knowledge_examples(kb, examples)
+
+
+def train(
+    corpus: Path,
+    output: Path,
+    embedder: StaticEmbedder,
+    buckets: int = BUCKETS,
+    kb: KnowledgeBase | None = None,
+) -> None:
+    """Fit on the corpus (and, given a knowledge base, its phrasings) and write the files."""
+    examples = training_set(corpus, kb)
     model = fit(examples, embedder, buckets)
     export(
         model,
         output,
-        f"{describe(examples)}; sha256 {corpus_digest(examples)}",
+        f"{describe(tuple(examples))}; sha256 {corpus_digest(examples)}",
         buckets,
         embedder.dimensions,
     )
@@ -267,10 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     embedder = shared_embedder()
+    kb = load_knowledge(Settings.from_env().knowledge_dir)
     if args.cv:
-        kb = load_knowledge(Settings.from_env().knowledge_dir)
-        examples = load_corpus(args.corpus)
-        print(describe(examples))
+        examples = training_set(args.corpus, kb)
+        print(describe(tuple(examples)))
         if args.scores and args.scores.exists():
             rows = json.loads(args.scores.read_text(encoding="utf-8"))
             scores = [Scores(*row) for row in rows]
@@ -283,12 +341,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.check:
         with tempfile.TemporaryDirectory() as scratch:
-            train(args.corpus, Path(scratch), embedder)
+            train(args.corpus, Path(scratch), embedder, kb=kb)
             fresh, shipped = digest(Path(scratch)), digest(args.output)
         differ = sorted(name for name in FILES if fresh.get(name) != shipped.get(name))
         print("identical" if not differ else f"differs: {', '.join(differ)}")
         return 1 if differ else 0
-    train(args.corpus, args.output, embedder)
+    train(args.corpus, args.output, embedder, kb=kb)
     print(f"wrote {args.output}")
     return 0
 

@@ -13,6 +13,13 @@ from bot.deploy.reload import KnowledgeWatcher, Loaded, Rejected
 from tests.conftest import KnowledgeCopy
 
 SOURCE_META = "sources/home-office-hackathon-2018.yaml"
+STOP_IT_NOW_LINE = 1 + next(
+    number
+    for number, line in enumerate(
+        (Path(__file__).parents[2] / "knowledge" / "safety.yaml").read_text("utf-8").splitlines()
+    )
+    if line == "  - id: stop-it-now"
+)
 
 CASES = [
     pytest.param(
@@ -61,14 +68,14 @@ CASES = [
         "safety.yaml",
         "    role: self_help\n",
         "",
-        "safety.yaml entry 'stop-it-now' (line 80): missing key 'role'",
+        f"safety.yaml entry 'stop-it-now' (line {STOP_IT_NOW_LINE}): missing key 'role'",
         id="route-role-missing",
     ),
     pytest.param(
         "safety.yaml",
         "    role: self_help\n",
         "    role: helpline\n",
-        "safety.yaml entry 'stop-it-now' (line 80): unknown role 'helpline'",
+        f"safety.yaml entry 'stop-it-now' (line {STOP_IT_NOW_LINE}): unknown role 'helpline'",
         id="route-role-unknown",
     ),
     pytest.param(

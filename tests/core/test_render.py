@@ -22,7 +22,7 @@ def test_answer_mrkdwn_quotes_the_passage_with_lines(kb: KnowledgeBase, router: 
 
 
 def test_terminal_text_names_source_and_lines(kb: KnowledgeBase, router: Router) -> None:
-    text = render_terminal(kb, router.reply("What measures did the government announce?"))
+    text = render_terminal(kb, router.reply("What is in the package of measures?"))
     assert "lines 42–56" in text
     assert "Home Office" in text
 
