@@ -261,14 +261,16 @@ def corpus_digest(examples: Sequence[Example]) -> str:
 
 def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> list[Example]:
     """The bot's own curated phrasings (questions and alternates of every entry and unstated
-    item) as one more benign writer: the questions it exists to answer. Texts already in the
-    corpus are left out."""
+    item, and the small-talk phrases) as one more benign writer: what it exists to answer.
+    Texts already in the corpus are left out."""
     if kb is None:
         return []
     seen = {" ".join(e.text.casefold().split()) for e in corpus}
     found: list[Example] = []
-    for item in (*kb.entries, *kb.unstated):
-        for text in item.phrasings:
+    texts = [text for item in (*kb.entries, *kb.unstated) for text in item.phrasings]
+    texts += [phrase for topic in kb.smalltalk for phrase in topic.phrases]
+    for text in texts:
+        if text:
             key = " ".join(text.casefold().split())
             if key not in seen:
                 seen.add(key)

@@ -139,3 +139,28 @@ def test_explain_prints_scores_and_rules_only_for_classified_messages(router: Ro
     empty = router.explain("   ")
     assert empty.safety is None
     assert "safety" not in render_explanation(empty)
+
+
+def test_every_rule_the_gate_names_is_a_declared_rule(router: Router) -> None:
+    """``demoted_rules`` is validated against SAFETY_RULES: each name a rule returns is there."""
+    from bot.core.knowledge import SAFETY_RULES
+    from bot.training.corpus import load_corpus
+
+    seen = set()
+    for example in load_corpus():
+        _, rule = router.safety.rules(router.general.analyse(example.text[:500]))
+        if rule is not None:
+            seen.add(rule.split("+")[0])
+    assert seen
+    assert seen <= set(SAFETY_RULES)
+
+
+def test_a_demoted_rule_raises_the_risk_signal_instead_of_routing(router: Router) -> None:
+    assert "harm_first_person" in router.kb.safety.classifier.demoted_rules
+    general = router.general.analyse("we think grooming is happening in our youth club")
+    verdict, rule = router.safety.rules(general)
+    if rule != "harm_first_person":
+        pytest.skip("another rule decides this message")
+    assessment = router.safety.assess("we think grooming is happening in our youth club", general)
+    assert assessment.demoted
+    assert assessment.verdict is not SafetyVerdict.SAFE or assessment.risk
