@@ -7,7 +7,9 @@ the command line turns it into one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import math
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,14 @@ class Secret:
         return "**********"
 
 
+def listening_error(host: str, port: int, error: OSError) -> SettingsError:
+    """One line for any failure to listen: a bad address, a port in use, no permission."""
+    if isinstance(error, socket.gaierror):
+        return SettingsError("HOST", "is not an address this machine can listen on")
+    reason = error.strerror or type(error).__name__
+    return SettingsError("PORT", f"cannot listen on {host}:{port} ({reason})")
+
+
 def _text(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -67,7 +77,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(name, "must be true or false")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    minimum: int = 0,
+    maximum: int | None = None,
+) -> int:
     value = _text(env, name)
     if value is None:
         return default
@@ -77,6 +93,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise SettingsError(name, "must be a whole number") from None
     if number < minimum:
         raise SettingsError(name, f"must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise SettingsError(name, f"must be at most {maximum}")
     return number
 
 
@@ -88,6 +106,8 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
         number = float(value)
     except ValueError:
         raise SettingsError(name, "must be a number") from None
+    if not math.isfinite(number):
+        raise SettingsError(name, "must be a finite number")
     if number < minimum:
         raise SettingsError(name, f"must be at least {minimum}")
     return number
@@ -176,7 +196,7 @@ class Settings:
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),
             redis_url=_url(env, "REDIS_URL", default.redis_url, ("redis", "rediss", "unix")),
             host=_text(env, "HOST") or default.host,
-            port=_int(env, "PORT", default.port, minimum=1),
+            port=_int(env, "PORT", default.port, minimum=1, maximum=65535),
             shutdown_grace_seconds=_float(
                 env, "SHUTDOWN_GRACE_SECONDS", default.shutdown_grace_seconds
             ),

@@ -25,9 +25,11 @@ from bot.commands._core import add_knowledge_option
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
 from bot.ports import EventDeduplicator, ReplyStore
-from bot.settings import Settings
+from bot.settings import Settings, listening_error
 
 log = logging.getLogger("bot.serve")
+
+MAX_PORT = 65535
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +39,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     mode.add_argument("--http", action="store_true", help="serve Slack's requests over HTTP")
     parser.add_argument(
-        "--port", type=int, default=None, help="HTTP port (default: $PORT or 3000; 0 picks one)"
+        "--port",
+        type=_port,
+        default=None,
+        help="HTTP port (default: $PORT or 3000; 0 picks one)",
     )
     parser.add_argument("--host", default=None, help="HTTP address (default: $HOST or 0.0.0.0)")
     parser.add_argument(
@@ -47,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="HTTP worker processes sharing the port (default: $WEB_CONCURRENCY or 1)",
     )
     add_knowledge_option(parser)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a port number, 0 to {MAX_PORT}")
+    return int(text)
 
 
 def _at_least_one(text: str) -> int:
@@ -172,6 +183,8 @@ async def _serve_http(
         )
         if installs is not None:
             installs.register(slack_app.bolt)
+        # Before listening: a refused token stops here; an unreachable Slack serves degraded.
+        await slack_app.verify_token()
         web_app = create_web_app(
             slack_app,
             signing_secret=settings.slack_signing_secret.reveal(),
@@ -186,7 +199,10 @@ async def _serve_http(
                 if listener is not None
                 else web.TCPSite(runner, host, port)
             )
-            await site.start()
+            try:
+                await site.start()
+            except OSError as error:
+                raise listening_error(host, port, error) from None
             for address in runner.addresses:
                 bound_host, bound_port = address[0], address[1]
                 log.info("serving Slack on http://%s:%d%s", bound_host, bound_port, EVENTS_PATH)
@@ -215,6 +231,7 @@ async def _serve_socket_mode(settings: Settings, router: Router) -> None:
             reply_store=backends.reply_store,
             deduplicator=backends.deduplicator,
         )
+        await slack_app.verify_token()
         handler = AsyncSocketModeHandler(slack_app.bolt, settings.slack_app_token.reveal())
         try:
             await handler.connect_async()  # type: ignore[no-untyped-call]

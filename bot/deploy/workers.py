@@ -48,7 +48,7 @@ from typing import NoReturn
 
 from bot.core.router import Router
 from bot.deploy.reload import KnowledgeWatcher, Loaded, Rejected
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, listening_error
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,10 @@ def bind_listener(host: str, port: int, *, backlog: int = 1024) -> socket.socket
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, port), family=family, backlog=backlog)
-    except OSError as error:
-        raise SettingsError("PORT", f"cannot listen on {host}:{port} ({error.strerror})") from None
+    except (OSError, OverflowError) as error:
+        if isinstance(error, OverflowError):
+            raise SettingsError("PORT", f"must be a port number, not {port}") from None
+        raise listening_error(host, port, error) from None
 
 
 @contextlib.contextmanager
