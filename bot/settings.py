@@ -145,6 +145,7 @@ class Settings:
     store_question_text: bool = True
     retention_days: int = 90
     user_hash_secret: Secret | None = None
+    storage_retry_seconds: float = 60.0  # how long writes are held and retried in an outage
     # Deployment
     redis_url: str | None = None
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in a container
@@ -194,6 +195,9 @@ class Settings:
             store_question_text=_bool(env, "STORE_QUESTION_TEXT", default.store_question_text),
             retention_days=_int(env, "RETENTION_DAYS", default.retention_days, minimum=1),
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),
+            storage_retry_seconds=_float(
+                env, "STORAGE_RETRY_SECONDS", default.storage_retry_seconds
+            ),
             redis_url=_url(env, "REDIS_URL", default.redis_url, ("redis", "rediss", "unix")),
             host=_text(env, "HOST") or default.host,
             port=_int(env, "PORT", default.port, minimum=1, maximum=65535),

@@ -73,6 +73,8 @@ class Backends:
     reply_store: ReplyStore
     deduplicator: EventDeduplicator
     close: Callable[[], Awaitable[None]]
+    health: Callable[[], str | None] | None = None  # the storage writer's, for /health
+    on_lost_rows: Callable[[Callable[[int], None]], None] | None = None
 
 
 async def open_backends(settings: Settings) -> Backends:
@@ -92,14 +94,20 @@ async def open_backends(settings: Settings) -> Backends:
     async def close() -> None:
         try:
             if sql_store is not None:
-                await sql_store.aclose()
+                await sql_store.aclose(settings.shutdown_grace_seconds)
         finally:
             await close_deduplicator()
+
+    def on_lost_rows(hook: Callable[[int], None]) -> None:
+        if sql_store is not None:
+            sql_store.writer.on_lost = hook
 
     return Backends(
         reply_store=sql_store or InMemoryReplyStore(),
         deduplicator=deduplicator,
         close=close,
+        health=sql_store.health if sql_store is not None else None,
+        on_lost_rows=on_lost_rows,
     )
 
 
@@ -163,7 +171,7 @@ async def _serve_http(
 
     from bot.deploy.runtime import ReplicaRuntime
     from bot.slack.app import create_app
-    from bot.slack.server import EVENTS_PATH, create_web_app
+    from bot.slack.server import EVENTS_PATH, HEALTH_CHECKS_KEY, create_web_app
     from bot.storage.serving import open_installs
 
     assert settings.slack_signing_secret is not None
@@ -191,6 +199,10 @@ async def _serve_http(
             grace_seconds=settings.shutdown_grace_seconds,
         )
         runtime.attach(web_app, slack_app)
+        if backends.health is not None:
+            web_app[HEALTH_CHECKS_KEY].append(backends.health)
+        if backends.on_lost_rows is not None:
+            backends.on_lost_rows(runtime.metrics.stored_rows_lost.inc)
         runner = web.AppRunner(web_app, shutdown_timeout=settings.shutdown_grace_seconds)
         await runner.setup()
         try:
