@@ -92,7 +92,7 @@ class SqlReplyStore:
 
     async def flush(self) -> None:
         """Wait until every record queued so far is in the database."""
-        await asyncio.wrap_future(self.writer.call(lambda: None))
+        await asyncio.wrap_future(self.writer.call(lambda: None, database=False))
 
     async def aclose(self, give_up_after: float | None = None) -> None:
         await asyncio.to_thread(self.close, give_up_after)

@@ -58,6 +58,7 @@ class _ReplyJob:
 class _CallJob:
     function: Callable[[], Any]
     future: Future[Any]
+    database: bool = True  # uses the database: retried in an outage, and proves it is back
 
 
 class _Stop:
@@ -101,6 +102,7 @@ class BackgroundWriter:
         self.on_lost = on_lost  # told how many rows were lost (the metrics)
         self._outage = False  # between a failure and the next success: log once
         self._full = False
+        self._loss_logged = False
         self._give_up = threading.Event()  # closing and out of time: stop retrying
         self._queue: queue.Queue[_Job] = queue.Queue(maxsize=max_pending)
         self._batch_size = batch_size
@@ -127,19 +129,22 @@ class BackgroundWriter:
         self._full = False
         return True
 
-    def call(self, function: Callable[[], T]) -> Future[T]:
-        """Run ``function`` on the writer thread after everything queued before it."""
+    def call(self, function: Callable[[], T], *, database: bool = True) -> Future[T]:
+        """Run ``function`` on the writer thread after everything queued before it.
+
+        ``database``: it uses the database, so it is retried through an outage.
+        """
         future: Future[T] = Future()
         if self._closed:
             future.set_exception(RuntimeError("the reply store is closed"))
             return future
-        self._queue.put(_CallJob(function, future))
+        self._queue.put(_CallJob(function, future, database))
         self._urgent.set()
         return future
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until everything queued so far is written."""
-        self.call(lambda: None).result(timeout)
+        self.call(lambda: None, database=False).result(timeout)
 
     def close(self, timeout: float | None = None) -> None:
         """Write what is queued, then stop the thread.
@@ -237,11 +242,15 @@ class BackgroundWriter:
                 # Out of retry time, or this one row cannot be stored. Never log the rows:
                 # they may hold question text.
                 self._lost(len(batch))
-                if not self._outage or not is_transient(error):
+                in_outage = isinstance(error, _GaveUpError) or is_transient(error)
+                if not (in_outage and self._loss_logged):
                     log.warning(
-                        "could not store %d reply records: %s", len(batch), type(error).__name__
+                        "could not store %d reply records: %s%s",
+                        len(batch),
+                        type(error).__name__,
+                        " (more are lost until the database is back)" if in_outage else "",
                     )
-                self._outage = self._outage or is_transient(error)
+                self._loss_logged = self._loss_logged or in_outage
                 return
             # Something in the batch is refused: store the others, one by one.
             for row in batch:
@@ -265,7 +274,7 @@ class BackgroundWriter:
                 if not self._outage:
                     log.warning(
                         "the database cannot be reached (%s); holding writes and retrying for "
-                        "up to %.0f s",
+                        "up to %g s",
                         type(error).__name__,
                         self._retry_seconds,
                     )
@@ -281,12 +290,14 @@ class BackgroundWriter:
             if self._outage:
                 log.info("the database is reachable again; writes resumed")
                 self._outage = False
+                self._loss_logged = False
             return result
 
     def _run_call(self, job: _CallJob) -> None:
         if not job.future.set_running_or_notify_cancel():
             return
         try:
-            job.future.set_result(self._with_retries(job.function))
+            work = job.function
+            job.future.set_result(self._with_retries(work) if job.database else work())
         except BaseException as error:  # handed to the waiting caller
             job.future.set_exception(error)
