@@ -155,6 +155,7 @@ class Settings:
     redis_key_prefix: str = "hackathon-bot:"  # namespaces the dedupe keys in a shared Redis
     knowledge_poll_seconds: float = 2.0  # how often to look for knowledge edits; 0: SIGHUP only
     web_workers: int = 1  # HTTP worker processes per replica
+    worker_stall_seconds: float = 30.0  # a worker whose event loop is silent this long is killed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -195,6 +196,9 @@ class Settings:
             store_question_text=_bool(env, "STORE_QUESTION_TEXT", default.store_question_text),
             retention_days=_int(env, "RETENTION_DAYS", default.retention_days, minimum=1),
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),
+            worker_stall_seconds=_float(
+                env, "WORKER_STALL_SECONDS", default.worker_stall_seconds
+            ),
             storage_retry_seconds=_float(
                 env, "STORAGE_RETRY_SECONDS", default.storage_retry_seconds
             ),

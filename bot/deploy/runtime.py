@@ -39,6 +39,7 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 
 from bot.deploy.metrics import CONTENT_TYPE, Metrics, create_metrics
 from bot.deploy.reload import KnowledgeWatcher, Loaded, Rejected
+from bot.deploy.workers import WorkerContext, worker_context
 from bot.ports import EventDeduplicator, ReplyStore
 from bot.settings import Settings
 from bot.slack.app import SlackApp, web_api_retry_handlers
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 SUPERVISOR_CHECK_SECONDS = 1.0
+HEARTBEAT_SECONDS = 1.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HANDLED_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP)
 
@@ -64,7 +66,15 @@ class ReplicaRuntime:
     def __init__(self, settings: Settings, *, supervised: bool = False) -> None:
         self.settings = settings
         self.metrics: Metrics = create_metrics()
-        self.supervisor_pid = os.getppid() if supervised else None
+        context = worker_context() if supervised else None
+        # Recorded by the supervisor before it forked: os.getppid() here could already be 1.
+        self.supervisor_pid = context.supervisor_pid if context is not None else None
+        # The heartbeat starts now, so a slow start-up is not taken for a stalled loop.
+        self._heartbeat: asyncio.Task[None] | None = (
+            asyncio.get_running_loop().create_task(_beat_forever(context), name="heartbeat")
+            if context is not None
+            else None
+        )
         self.watch_knowledge = not supervised and settings.knowledge_poll_seconds > 0
         self.draining = False
         self._slack_app: SlackApp | None = None
@@ -154,6 +164,8 @@ class ReplicaRuntime:
         watchers = [asyncio.create_task(self._watch(), name="knowledge-watcher")]
         if self.supervisor_pid is not None:
             watchers.append(asyncio.create_task(self._watch_supervisor(self.supervisor_pid)))
+        if self._heartbeat is not None:
+            watchers.append(self._heartbeat)
         try:
             await self._stop.wait()
             await self.drain()
@@ -250,11 +262,18 @@ class ReplicaRuntime:
     async def _watch_supervisor(self, supervisor_pid: int) -> None:
         """Stop (draining) when the supervisor is gone: the worker was orphaned."""
         while True:
-            await asyncio.sleep(SUPERVISOR_CHECK_SECONDS)
             if os.getppid() != supervisor_pid:
                 break
+            await asyncio.sleep(SUPERVISOR_CHECK_SECONDS)
         log.error("the supervisor %d is gone; this worker stops", supervisor_pid)
         self.request_stop()
+
+
+async def _beat_forever(context: WorkerContext) -> None:
+    """Show the supervisor that this event loop runs (it kills a worker that stalls)."""
+    while True:
+        context.beat()
+        await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
 def _route_label(request: web.Request) -> str:

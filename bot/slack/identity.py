@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 VERIFY_ATTEMPTS = 3
 VERIFY_DELAY_SECONDS = 1.0
 REVERIFY_SECONDS = 15.0
+VERIFY_TIMEOUT_SECONDS = 5.0  # per attempt: a Slack that does not answer is unreachable
 
 # auth.test errors that mean the token itself is wrong: no retry will help.
 _REFUSED = frozenset(
@@ -65,7 +66,8 @@ class BotIdentity:
         """
         for attempt in range(1, max(1, attempts) + 1):
             try:
-                response = await client.auth_test(token=self._token)
+                async with asyncio.timeout(VERIFY_TIMEOUT_SECONDS):
+                    response = await client.auth_test(token=self._token)
             except SlackApiError as error:
                 data = getattr(error.response, "data", None)
                 code = data.get("error") if isinstance(data, dict) else None
