@@ -123,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from bot.slack.redaction import install as redact_logs
+
+    redact_logs()  # at any level: no message text, user id or token (bot.slack.redaction)
     if args.knowledge is not None:  # reloads read the same directory
         settings = dataclasses.replace(settings, knowledge_dir=args.knowledge)
     router = Router(load_knowledge(settings.knowledge_dir))

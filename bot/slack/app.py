@@ -50,6 +50,17 @@ from bot.slack.signing import ValueSigner
 log = logging.getLogger(__name__)
 
 
+class _ClientTokenNotice(logging.Filter):
+    """Drops Bolt's start-up warning that SLACK_BOT_TOKEN "will be unused": Bolt reads the
+    variable itself, while the token reaches it through the ``authorize`` hook."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_CLIENT_TOKEN_NOTICE = _ClientTokenNotice()
+
+
 class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
     """Retries every 5xx answer, not only 500 and 503 (gateways answer 502 and 504)."""
 
@@ -152,6 +163,7 @@ def create_app(
     # authorisation found (from BotIdentity's cache, or from the installation store).
     client = AsyncWebClient(base_url=settings.slack_api_base_url, retry_handlers=list(handlers))
     identity = BotIdentity(token) if token is not None else None
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_CLIENT_TOKEN_NOTICE)
     bolt = AsyncApp(
         name="hackathon-bot",
         client=client,
