@@ -8,7 +8,10 @@ A command module provides ``configure(parser)`` and ``run(args) -> int``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
@@ -79,3 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of standard output closed it (``... | head``): stop quietly, as a Unix tool
+    killed by SIGPIPE does, without the traceback or the "Exception ignored" line Python's own
+    flush at exit would print."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE

@@ -45,7 +45,9 @@ class Secret:
 
 def listening_error(host: str, port: int, error: OSError) -> SettingsError:
     """One line for any failure to listen: a bad address, a port in use, no permission."""
-    if isinstance(error, socket.gaierror):
+    # getaddrinfo's errors (negative numbers on Linux); socket.create_server re-raises them
+    # as a plain OSError.
+    if isinstance(error, socket.gaierror) or (error.errno is not None and error.errno < 0):
         return SettingsError("HOST", "is not an address this machine can listen on")
     reason = error.strerror or type(error).__name__
     return SettingsError("PORT", f"cannot listen on {host}:{port} ({reason})")
