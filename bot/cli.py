@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "purge": ("bot.commands.purge", "delete stored replies older than RETENTION_DAYS"),
     "report": ("bot.commands.report", "write the curators' report (HTML or Markdown)"),
     "suggest": ("bot.commands.suggest", "print YAML alternates proposed from what people asked"),
+    "demo": ("bot.commands.demo", "make a throwaway database of synthetic use to try the report"),
     "serve": ("bot.commands.serve", "run the Slack app (--socket, or --http --port 3000)"),
 }
 
