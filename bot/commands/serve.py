@@ -72,7 +72,7 @@ class Backends:
 
     reply_store: ReplyStore
     deduplicator: EventDeduplicator
-    close: Callable[[], Awaitable[None]]
+    close: Callable[..., Awaitable[None]]  # close(give_up_after=None)
     health: Callable[[], str | None] | None = None  # the storage writer's, for /health
     on_lost_rows: Callable[[Callable[[int], None]], None] | None = None
 
@@ -91,10 +91,12 @@ async def open_backends(settings: Settings) -> Backends:
         await close_deduplicator()
         raise
 
-    async def close() -> None:
+    async def close(give_up_after: float | None = None) -> None:
+        """Let go; queued writes get ``give_up_after`` seconds (the grace) if storage is down."""
+        budget = settings.shutdown_grace_seconds if give_up_after is None else give_up_after
         try:
             if sql_store is not None:
-                await sql_store.aclose(settings.shutdown_grace_seconds)
+                await sql_store.aclose(budget)
         finally:
             await close_deduplicator()
 
@@ -229,7 +231,9 @@ async def _serve_http(
     finally:
         if installs is not None:
             installs.close()
-        await backends.close()
+        # What is left of the grace that draining started, so that a database that is down
+        # cannot stretch the stop beyond it (the supervisor kills workers soon after).
+        await backends.close(runtime.grace_remaining())
 
 
 async def _serve_socket_mode(settings: Settings, router: Router) -> None:

@@ -86,6 +86,7 @@ class ReplicaRuntime:
         self._hurry = asyncio.Event()
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Task[object]] = set()
+        self._drain_started: float | None = None
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -190,6 +191,7 @@ class ReplicaRuntime:
     async def drain(self) -> bool:
         """Refuse new events and wait for the work in hand; False if the grace ran out."""
         self.draining = True
+        self._drain_started = time.monotonic()
         self.metrics.draining.set(1)
         in_flight = self._slack_app.services.work.running if self._slack_app else 0
         grace = self.settings.shutdown_grace_seconds
@@ -211,6 +213,14 @@ class ReplicaRuntime:
         else:
             log.warning("stopping before every reply in flight was sent")
         return finished
+
+    def grace_remaining(self, minimum: float = 1.0) -> float:
+        """Seconds left of ``SHUTDOWN_GRACE_SECONDS`` since draining began (at least
+        ``minimum``); the whole grace if it has not begun."""
+        grace = self.settings.shutdown_grace_seconds
+        if self._drain_started is None:
+            return grace
+        return max(minimum, grace - (time.monotonic() - self._drain_started))
 
     async def _first_of(self, waiting: Awaitable[bool], deadline: float) -> bool:
         """Await ``waiting`` until ``deadline`` or a second stop signal; its result, or False."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
@@ -87,3 +88,51 @@ async def test_no_row_is_lost_when_postgres_is_cut_away_under_load(
     assert store.writer.stats.replies_dropped == 0
     assert all(outcome is VoteOutcome.RECORDED for outcome in outcomes)
     assert counts(postgres_url) == (REPLIES, len(votes))
+
+
+async def test_a_serving_bot_loses_no_reply_row_when_postgres_is_cut_away(
+    postgres_url: str, proxy: TcpProxy
+) -> None:
+    """The same, end to end: ``python -m bot serve`` answering signed mentions over HTTP while
+    its database connection is cut for a third of them."""
+    from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+    from tests.slack.slack_requests import SlackSender, mention
+    from tests.storage.test_serve_with_storage import SERVING, start_serve
+
+    events = 300
+    fake = FakeSlack()
+    await fake.start()
+    bot = await start_serve(
+        fake,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        DATABASE_URL=through(postgres_url, proxy),
+        STORAGE_RETRY_SECONDS="60",
+    )
+    try:
+        base = (await bot.wait_for_line(SERVING, within=60)).group(1)
+        async with aiohttp.ClientSession() as session:
+            sender = SlackSender(session, f"{base}/slack/events")
+            for n in range(events):
+                if n == events // 3:
+                    await fake.wait_for_calls("chat.postMessage", count=n, within=60)
+                    proxy.cut()
+                if n == 2 * events // 3:
+                    proxy.restore()
+                response = await sender.event(mention("Which tech companies took part?"))
+                assert response.status == 200
+                await asyncio.sleep(0.005)
+        await fake.wait_for_calls("chat.postMessage", count=events, within=60)
+        assert await bot.stop(within=60) == 0  # SIGTERM: the writer finishes what it holds
+    finally:
+        proxy.restore()
+        if bot.process.returncode is None:
+            bot.process.kill()
+            await bot.process.wait()
+        await fake.close()
+    assert proxy.refused > 0, "the cut never reached the bot"
+    assert counts(postgres_url) == (events, 0)
+    log = bot.log
+    assert log.count("the database cannot be reached") == 1
+    assert "writes resumed" in log
+    assert "could not store" not in log
+    assert "Traceback" not in log
