@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 # Message subtypes that are someone asking something; edits, deletions, joins and bot
 # messages are not.
 _ANSWERED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+# The shapes of Slack's conversation ids and message timestamps; anything else is not a
+# message the bot can answer.
+_CHANNEL_ID = re.compile(r"[CDGZ][A-Z0-9]{2,30}")
+_TS = re.compile(r"\d{1,12}\.\d{1,9}")
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
@@ -47,9 +51,9 @@ def is_ignored(event: dict[str, Any], bot_user_id: str | None) -> bool:
     channel, ts = event.get("channel"), event.get("ts")
     return not (
         isinstance(channel, str)
-        and 0 < len(channel) <= 64
+        and _CHANNEL_ID.fullmatch(channel) is not None
         and isinstance(ts, str)
-        and 0 < len(ts) <= 64
+        and _TS.fullmatch(ts) is not None
     )
 
 
@@ -78,9 +82,11 @@ async def claim_delivery(
     """True for the first delivery of this event and of the message it carries."""
     dedupe = services.deduplicator
     event_id = body.get("event_id")
-    if isinstance(event_id, str) and not await dedupe.claim(f"event:{event_id}"):
+    usable = isinstance(event_id, str) and event_id.isascii() and 0 < len(event_id) <= 64
+    if usable and not await dedupe.claim(f"event:{event_id}"):
         return False
-    team = body.get("team_id") or ""
+    team = body.get("team_id")
+    team = team if isinstance(team, str) and team.isascii() and len(team) <= 32 else ""
     return await dedupe.claim(f"message:{team}:{event['channel']}:{event['ts']}")
 
 
