@@ -8,6 +8,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 
+class ReportedError(Exception):
+    """A failure already logged where it happened (a guard does not log it again)."""
+
+
 def describe_error(error: BaseException) -> str:
     """A one-line description of ``error``: its type, and Slack's error code or HTTP status.
 

@@ -21,6 +21,8 @@ import logging
 import re
 import traceback
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 # Loggers of the libraries that may dump requests; their DEBUG and INFO lines are dropped.
 NOISY_LIBRARIES = ("slack_sdk", "slack_bolt", "slack", "aiohttp", "asyncio", "websockets")
 
@@ -68,8 +70,14 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a record whose arguments do not format
             text = str(record.msg)
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, _ABORTED):
-            text = "a client closed its connection before the answer was sent"
+        if isinstance(error, _ABORTED) or (
+            isinstance(error, HttpProcessingError) and record.name.startswith("aiohttp")
+        ):
+            text = (
+                "a client closed its connection before the answer was sent"
+                if isinstance(error, _ABORTED)
+                else f"a client sent an incomplete or malformed request ({type(error).__name__})"
+            )
             error = None
             record.levelno, record.levelname = logging.INFO, "INFO"
         text = mask(text, library=library)

@@ -26,6 +26,7 @@ from bot.core.reply import Reply
 from bot.core.router import Router
 from bot.ports import EventDeduplicator, ReplyRecord, ReplyStore
 from bot.slack.blocks import Origin, SlackMessage
+from bot.slack.failures import ReportedError
 from bot.slack.identity import BotIdentity
 from bot.slack.signing import ValueSigner
 from bot.slack.work import InFlightWork
@@ -43,7 +44,7 @@ class ResponseUrlError(Exception):
         self.status = status
 
 
-class ResponseUrlRefusedError(Exception):
+class ResponseUrlRefusedError(ReportedError):
     """A ``response_url`` pointed somewhere other than Slack: nothing was posted."""
 
 

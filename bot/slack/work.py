@@ -52,9 +52,10 @@ class InFlightWork:
         try:
             yield
         except Exception as error:
-            from bot.slack.failures import describe_error
+            from bot.slack.failures import ReportedError, describe_error
 
-            log.error("Slack %s failed: %s", name, describe_error(error))
+            if not isinstance(error, ReportedError):
+                log.error("Slack %s failed: %s", name, describe_error(error))
             if self.on_failure is not None:
                 self.on_failure(error)
         finally:
