@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -174,6 +175,12 @@ def create_app(
         oauth_settings=oauth_settings,
         authorize=identity.authorize_hook() if identity is not None else None,
     )
+    # Installing into many workspaces: Bolt's installation-store authorisation calls auth.test
+    # before acknowledging every request unless it caches; with the cache, once per bot token
+    # (a token is only found, so only used, while its installation is stored).
+    authorizer = getattr(bolt, "_async_authorize", None)
+    if isinstance(authorizer, AsyncInstallationStoreAuthorize):
+        authorizer.cache_enabled = True
     responses = ResponseUrlPoster(
         list(handlers), allowed=response_url_policy(settings.slack_api_base_url)
     )
