@@ -198,9 +198,7 @@ class Settings:
             store_question_text=_bool(env, "STORE_QUESTION_TEXT", default.store_question_text),
             retention_days=_int(env, "RETENTION_DAYS", default.retention_days, minimum=1),
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),
-            worker_stall_seconds=_float(
-                env, "WORKER_STALL_SECONDS", default.worker_stall_seconds
-            ),
+            worker_stall_seconds=_float(env, "WORKER_STALL_SECONDS", default.worker_stall_seconds),
             storage_retry_seconds=_float(
                 env, "STORAGE_RETRY_SECONDS", default.storage_retry_seconds
             ),

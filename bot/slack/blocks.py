@@ -413,33 +413,6 @@ def feedback_block(
     )
 
 
-def with_feedback_closed(
-    blocks: Sequence[dict[str, Any]], kb: KnowledgeBase
-) -> list[dict[str, Any]]:
-    """A posted message's blocks with its feedback buttons replaced by a thank-you line."""
-    closed = ContextBlock(
-        block_id=FEEDBACK_BLOCK,
-        elements=[MarkdownTextObject(text=kb.message(MessageKey.SLACK_FEEDBACK_THANKS))],
-    ).to_dict()
-    return [closed if block.get("block_id") == FEEDBACK_BLOCK else block for block in blocks]
-
-
-def with_voter(blocks: Sequence[dict[str, Any]], voter: str) -> list[dict[str, Any]]:
-    """A posted message's blocks with ``voter`` recorded in its feedback buttons' values."""
-    updated: list[dict[str, Any]] = []
-    for block in blocks:
-        if block.get("block_id") == FEEDBACK_BLOCK and isinstance(block.get("elements"), list):
-            elements = []
-            for element in block["elements"]:
-                ref = ReplyRef.decode(element.get("value")) if isinstance(element, dict) else None
-                if ref is not None:
-                    element = {**element, "value": ref.with_voter(voter).encode()}
-                elements.append(element)
-            block = {**block, "elements": elements}
-        updated.append(block)
-    return updated
-
-
 def ask_usage(kb: KnowledgeBase) -> str:
     """How to use ``/ask``, with the first example question."""
     example = kb.entry(kb.example_questions[0]).question

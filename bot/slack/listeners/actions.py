@@ -166,7 +166,7 @@ async def handle_vote(
                 )
         except Exception as error:  # storage down or slow: the voter still hears back
             log.warning("a vote could not be stored in time: %s", describe_error(error))
-            await _tell(services, click, "slack.vote_not_saved")
+            await _tell(services, click, MessageKey.SLACK_VOTE_NOT_SAVED)
             return
         if outcome is not VoteOutcome.UNKNOWN_REPLY:
             await _close_voting_for(services, client, click, ref)
@@ -286,7 +286,7 @@ async def handle_share(
         if ref is None or not click.response_url:
             return
         if click.user != ref.asker:
-            await _tell(services, click, "slack.share_not_yours")
+            await _tell(services, click, MessageKey.SLACK_SHARE_NOT_YOURS)
             return
         reply = rebuild_reply(services.router, ref)
         if reply.is_private:
