@@ -8,7 +8,10 @@ A command module provides ``configure(parser)`` and ``run(args) -> int``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
@@ -26,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "purge": ("bot.commands.purge", "delete stored replies older than RETENTION_DAYS"),
     "report": ("bot.commands.report", "write the curators' report (HTML or Markdown)"),
     "suggest": ("bot.commands.suggest", "print YAML alternates proposed from what people asked"),
+    "demo": ("bot.commands.demo", "make a throwaway database of synthetic use to try the report"),
     "serve": ("bot.commands.serve", "run the Slack app (--socket, or --http --port 3000)"),
 }
 
@@ -79,3 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of standard output closed it (``... | head``): stop quietly, as a Unix tool
+    killed by SIGPIPE does, without the traceback or the "Exception ignored" line Python's own
+    flush at exit would print."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE

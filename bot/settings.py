@@ -7,7 +7,9 @@ the command line turns it into one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import math
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,16 @@ class Secret:
         return "**********"
 
 
+def listening_error(host: str, port: int, error: OSError) -> SettingsError:
+    """One line for any failure to listen: a bad address, a port in use, no permission."""
+    # getaddrinfo's errors (negative numbers on Linux); socket.create_server re-raises them
+    # as a plain OSError.
+    if isinstance(error, socket.gaierror) or (error.errno is not None and error.errno < 0):
+        return SettingsError("HOST", "is not an address this machine can listen on")
+    reason = error.strerror or type(error).__name__
+    return SettingsError("PORT", f"cannot listen on {host}:{port} ({reason})")
+
+
 def _text(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -67,7 +79,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(name, "must be true or false")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    minimum: int = 0,
+    maximum: int | None = None,
+) -> int:
     value = _text(env, name)
     if value is None:
         return default
@@ -77,6 +95,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise SettingsError(name, "must be a whole number") from None
     if number < minimum:
         raise SettingsError(name, f"must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise SettingsError(name, f"must be at most {maximum}")
     return number
 
 
@@ -88,6 +108,8 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
         number = float(value)
     except ValueError:
         raise SettingsError(name, "must be a number") from None
+    if not math.isfinite(number):
+        raise SettingsError(name, "must be a finite number")
     if number < minimum:
         raise SettingsError(name, f"must be at least {minimum}")
     return number
@@ -125,6 +147,7 @@ class Settings:
     store_question_text: bool = True
     retention_days: int = 90
     user_hash_secret: Secret | None = None
+    storage_retry_seconds: float = 60.0  # how long writes are held and retried in an outage
     # Deployment
     redis_url: str | None = None
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in a container
@@ -134,6 +157,7 @@ class Settings:
     redis_key_prefix: str = "hackathon-bot:"  # namespaces the dedupe keys in a shared Redis
     knowledge_poll_seconds: float = 2.0  # how often to look for knowledge edits; 0: SIGHUP only
     web_workers: int = 1  # HTTP worker processes per replica
+    worker_stall_seconds: float = 30.0  # a worker whose event loop is silent this long is killed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -174,9 +198,13 @@ class Settings:
             store_question_text=_bool(env, "STORE_QUESTION_TEXT", default.store_question_text),
             retention_days=_int(env, "RETENTION_DAYS", default.retention_days, minimum=1),
             user_hash_secret=_secret(env, "USER_HASH_SECRET"),
+            worker_stall_seconds=_float(env, "WORKER_STALL_SECONDS", default.worker_stall_seconds),
+            storage_retry_seconds=_float(
+                env, "STORAGE_RETRY_SECONDS", default.storage_retry_seconds
+            ),
             redis_url=_url(env, "REDIS_URL", default.redis_url, ("redis", "rediss", "unix")),
             host=_text(env, "HOST") or default.host,
-            port=_int(env, "PORT", default.port, minimum=1),
+            port=_int(env, "PORT", default.port, minimum=1, maximum=65535),
             shutdown_grace_seconds=_float(
                 env, "SHUTDOWN_GRACE_SECONDS", default.shutdown_grace_seconds
             ),

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         out = Path(f"report.{form}")
     kb = load_knowledge(settings.knowledge_dir)
     router = Router(kb)
-    database = Database.open(settings)
+    database = Database.open_existing(settings)  # creates and migrates nothing
     try:
         now = datetime.now(UTC)
         data = collect(database.engine, kb, router, days=args.since, now=now)

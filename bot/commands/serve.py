@@ -25,9 +25,11 @@ from bot.commands._core import add_knowledge_option
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
 from bot.ports import EventDeduplicator, ReplyStore
-from bot.settings import Settings
+from bot.settings import Settings, listening_error
 
 log = logging.getLogger("bot.serve")
+
+MAX_PORT = 65535
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +39,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     mode.add_argument("--http", action="store_true", help="serve Slack's requests over HTTP")
     parser.add_argument(
-        "--port", type=int, default=None, help="HTTP port (default: $PORT or 3000; 0 picks one)"
+        "--port",
+        type=_port,
+        default=None,
+        help="HTTP port (default: $PORT or 3000; 0 picks one)",
     )
     parser.add_argument("--host", default=None, help="HTTP address (default: $HOST or 0.0.0.0)")
     parser.add_argument(
@@ -47,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="HTTP worker processes sharing the port (default: $WEB_CONCURRENCY or 1)",
     )
     add_knowledge_option(parser)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a port number, 0 to {MAX_PORT}")
+    return int(text)
 
 
 def _at_least_one(text: str) -> int:
@@ -61,7 +72,9 @@ class Backends:
 
     reply_store: ReplyStore
     deduplicator: EventDeduplicator
-    close: Callable[[], Awaitable[None]]
+    close: Callable[..., Awaitable[None]]  # close(give_up_after=None)
+    health: Callable[[], str | None] | None = None  # the storage writer's, for /health
+    on_lost_rows: Callable[[Callable[[int], None]], None] | None = None
 
 
 async def open_backends(settings: Settings) -> Backends:
@@ -78,17 +91,25 @@ async def open_backends(settings: Settings) -> Backends:
         await close_deduplicator()
         raise
 
-    async def close() -> None:
+    async def close(give_up_after: float | None = None) -> None:
+        """Let go; queued writes get ``give_up_after`` seconds (the grace) if storage is down."""
+        budget = settings.shutdown_grace_seconds if give_up_after is None else give_up_after
         try:
             if sql_store is not None:
-                await sql_store.aclose()
+                await sql_store.aclose(budget)
         finally:
             await close_deduplicator()
+
+    def on_lost_rows(hook: Callable[[int], None]) -> None:
+        if sql_store is not None:
+            sql_store.writer.on_lost = hook
 
     return Backends(
         reply_store=sql_store or InMemoryReplyStore(),
         deduplicator=deduplicator,
         close=close,
+        health=sql_store.health if sql_store is not None else None,
+        on_lost_rows=on_lost_rows,
     )
 
 
@@ -104,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from bot.slack.redaction import install as redact_logs
+
+    redact_logs()  # at any level: no message text, user id or token (bot.slack.redaction)
     if args.knowledge is not None:  # reloads read the same directory
         settings = dataclasses.replace(settings, knowledge_dir=args.knowledge)
     router = Router(load_knowledge(settings.knowledge_dir))
@@ -152,7 +176,7 @@ async def _serve_http(
 
     from bot.deploy.runtime import ReplicaRuntime
     from bot.slack.app import create_app
-    from bot.slack.server import EVENTS_PATH, create_web_app
+    from bot.slack.server import EVENTS_PATH, HEALTH_CHECKS_KEY, create_web_app
     from bot.storage.serving import open_installs
 
     assert settings.slack_signing_secret is not None
@@ -172,12 +196,18 @@ async def _serve_http(
         )
         if installs is not None:
             installs.register(slack_app.bolt)
+        # Before listening: a refused token stops here; an unreachable Slack serves degraded.
+        await slack_app.verify_token()
         web_app = create_web_app(
             slack_app,
             signing_secret=settings.slack_signing_secret.reveal(),
             grace_seconds=settings.shutdown_grace_seconds,
         )
         runtime.attach(web_app, slack_app)
+        if backends.health is not None:
+            web_app[HEALTH_CHECKS_KEY].append(backends.health)
+        if backends.on_lost_rows is not None:
+            backends.on_lost_rows(runtime.metrics.stored_rows_lost.inc)
         runner = web.AppRunner(web_app, shutdown_timeout=settings.shutdown_grace_seconds)
         await runner.setup()
         try:
@@ -186,7 +216,10 @@ async def _serve_http(
                 if listener is not None
                 else web.TCPSite(runner, host, port)
             )
-            await site.start()
+            try:
+                await site.start()
+            except OSError as error:
+                raise listening_error(host, port, error) from None
             for address in runner.addresses:
                 bound_host, bound_port = address[0], address[1]
                 log.info("serving Slack on http://%s:%d%s", bound_host, bound_port, EVENTS_PATH)
@@ -198,7 +231,9 @@ async def _serve_http(
     finally:
         if installs is not None:
             installs.close()
-        await backends.close()
+        # What is left of the grace that draining started, so that a database that is down
+        # cannot stretch the stop beyond it (the supervisor kills workers soon after).
+        await backends.close(runtime.grace_remaining())
 
 
 async def _serve_socket_mode(settings: Settings, router: Router) -> None:
@@ -215,6 +250,7 @@ async def _serve_socket_mode(settings: Settings, router: Router) -> None:
             reply_store=backends.reply_store,
             deduplicator=backends.deduplicator,
         )
+        await slack_app.verify_token()
         handler = AsyncSocketModeHandler(slack_app.bolt, settings.slack_app_token.reveal())
         try:
             await handler.connect_async()  # type: ignore[no-untyped-call]

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     days: int = args.since or settings.retention_days
     kb = load_knowledge(settings.knowledge_dir)
     router = Router(kb)
-    database = Database.open(settings)
+    database = Database.open_existing(settings)  # creates and migrates nothing
     try:
         data = collect(
             database.engine, kb, router, days=days, now=datetime.now(UTC), max_groups=200

@@ -55,7 +55,9 @@ class RedisEventDeduplicator:
         if not await self.local.claim(key):
             return False
         try:
-            claimed = await self.client.set(self.prefix + key, b"1", nx=True, ex=self.ttl_seconds)
+            # As bytes: a key holds whatever a payload carried, even a lone surrogate.
+            name = (self.prefix + key).encode("utf-8", "surrogatepass")
+            claimed = await self.client.set(name, b"1", nx=True, ex=self.ttl_seconds)
         except (RedisError, OSError) as error:
             self._backend_failed(error)
             return True  # the local cache said first; see the module's docstring

@@ -53,6 +53,12 @@ class Metrics:
             ["route", "status"],
             registry=registry,
         )
+        self.stored_rows_lost = Counter(
+            "hackathon_bot_stored_rows_lost",
+            "Reply rows the storage writer could not store (queue full, or an outage longer "
+            "than STORAGE_RETRY_SECONDS)",
+            registry=registry,
+        )
         self.http_duration = Histogram(
             "hackathon_bot_http_request_duration_seconds",
             "Time to answer an HTTP request; for Slack's requests this is the ack latency",

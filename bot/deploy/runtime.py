@@ -39,6 +39,7 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 
 from bot.deploy.metrics import CONTENT_TYPE, Metrics, create_metrics
 from bot.deploy.reload import KnowledgeWatcher, Loaded, Rejected
+from bot.deploy.workers import WorkerContext, worker_context
 from bot.ports import EventDeduplicator, ReplyStore
 from bot.settings import Settings
 from bot.slack.app import SlackApp, web_api_retry_handlers
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 SUPERVISOR_CHECK_SECONDS = 1.0
+HEARTBEAT_SECONDS = 1.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HANDLED_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP)
 
@@ -64,7 +66,15 @@ class ReplicaRuntime:
     def __init__(self, settings: Settings, *, supervised: bool = False) -> None:
         self.settings = settings
         self.metrics: Metrics = create_metrics()
-        self.supervisor_pid = os.getppid() if supervised else None
+        context = worker_context() if supervised else None
+        # Recorded by the supervisor before it forked: os.getppid() here could already be 1.
+        self.supervisor_pid = context.supervisor_pid if context is not None else None
+        # The heartbeat starts now, so a slow start-up is not taken for a stalled loop.
+        self._heartbeat: asyncio.Task[None] | None = (
+            asyncio.get_running_loop().create_task(_beat_forever(context), name="heartbeat")
+            if context is not None
+            else None
+        )
         self.watch_knowledge = not supervised and settings.knowledge_poll_seconds > 0
         self.draining = False
         self._slack_app: SlackApp | None = None
@@ -76,6 +86,7 @@ class ReplicaRuntime:
         self._hurry = asyncio.Event()
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Task[object]] = set()
+        self._drain_started: float | None = None
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -154,6 +165,8 @@ class ReplicaRuntime:
         watchers = [asyncio.create_task(self._watch(), name="knowledge-watcher")]
         if self.supervisor_pid is not None:
             watchers.append(asyncio.create_task(self._watch_supervisor(self.supervisor_pid)))
+        if self._heartbeat is not None:
+            watchers.append(self._heartbeat)
         try:
             await self._stop.wait()
             await self.drain()
@@ -178,6 +191,7 @@ class ReplicaRuntime:
     async def drain(self) -> bool:
         """Refuse new events and wait for the work in hand; False if the grace ran out."""
         self.draining = True
+        self._drain_started = time.monotonic()
         self.metrics.draining.set(1)
         in_flight = self._slack_app.services.work.running if self._slack_app else 0
         grace = self.settings.shutdown_grace_seconds
@@ -199,6 +213,14 @@ class ReplicaRuntime:
         else:
             log.warning("stopping before every reply in flight was sent")
         return finished
+
+    def grace_remaining(self, minimum: float = 1.0) -> float:
+        """Seconds left of ``SHUTDOWN_GRACE_SECONDS`` since draining began (at least
+        ``minimum``); the whole grace if it has not begun."""
+        grace = self.settings.shutdown_grace_seconds
+        if self._drain_started is None:
+            return grace
+        return max(minimum, grace - (time.monotonic() - self._drain_started))
 
     async def _first_of(self, waiting: Awaitable[bool], deadline: float) -> bool:
         """Await ``waiting`` until ``deadline`` or a second stop signal; its result, or False."""
@@ -250,11 +272,18 @@ class ReplicaRuntime:
     async def _watch_supervisor(self, supervisor_pid: int) -> None:
         """Stop (draining) when the supervisor is gone: the worker was orphaned."""
         while True:
-            await asyncio.sleep(SUPERVISOR_CHECK_SECONDS)
             if os.getppid() != supervisor_pid:
                 break
+            await asyncio.sleep(SUPERVISOR_CHECK_SECONDS)
         log.error("the supervisor %d is gone; this worker stops", supervisor_pid)
         self.request_stop()
+
+
+async def _beat_forever(context: WorkerContext) -> None:
+    """Show the supervisor that this event loop runs (it kills a worker that stalls)."""
+    while True:
+        context.beat()
+        await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
 def _route_label(request: web.Request) -> str:

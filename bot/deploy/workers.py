@@ -24,6 +24,10 @@ The supervisor owns the signals and the knowledge watch:
   the newest valid knowledge.
 - A worker that dies is replaced; more than five deaths in a minute, or a worker that stops
   on a settings error (exit status 2), stop the whole replica with that status.
+- A worker whose event loop stalls (it touches a heartbeat file every second) is killed after
+  ``WORKER_STALL_SECONDS`` and replaced.
+- Workers never outlive the supervisor: each records the supervisor's pid *before* the fork
+  and asks the kernel for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``).
 
 Metrics: the supervisor points ``PROMETHEUS_MULTIPROC_DIR`` at an empty directory before any
 worker starts, so ``/metrics`` in any worker reports the sum over all of them
@@ -33,6 +37,7 @@ worker starts, so ``/metrics`` in any worker reports the sum over all of them
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -43,12 +48,13 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from bot.core.router import Router
 from bot.deploy.reload import KnowledgeWatcher, Loaded, Rejected
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, listening_error
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +74,10 @@ def bind_listener(host: str, port: int, *, backlog: int = 1024) -> socket.socket
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, port), family=family, backlog=backlog)
-    except OSError as error:
-        raise SettingsError("PORT", f"cannot listen on {host}:{port} ({error.strerror})") from None
+    except (OSError, OverflowError) as error:
+        if isinstance(error, OverflowError):
+            raise SettingsError("PORT", f"must be a port number, not {port}") from None
+        raise listening_error(host, port, error) from None
 
 
 @contextlib.contextmanager
@@ -151,6 +159,9 @@ class Supervisor:
         self._exit_status = 0
         self._deaths: deque[float] = deque()
         self._next_poll = time.monotonic() + settings.knowledge_poll_seconds
+        self._heartbeats = Path(tempfile.mkdtemp(prefix="hackathon-bot-heartbeats-"))
+        self._heartbeat_of: dict[int, Path] = {}
+        self.stall_seconds = settings.worker_stall_seconds
 
     def run(self) -> int:
         previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, SUPERVISOR_SIGNALS)
@@ -173,6 +184,7 @@ class Supervisor:
                     if not self._killed and time.monotonic() >= self._kill_at:
                         self._kill_remaining()
                     continue
+                self._kill_stalled()
                 if time.monotonic() >= self._next_poll and self.settings.knowledge_poll_seconds:
                     self._next_poll = time.monotonic() + self.settings.knowledge_poll_seconds
                     if self.watcher.settled_change():
@@ -182,6 +194,7 @@ class Supervisor:
             for number, handler in previous_handlers.items():
                 signal.signal(number, handler)
             signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+            shutil.rmtree(self._heartbeats, ignore_errors=True)
 
     def _wait_seconds(self) -> float:
         if self._stopping:
@@ -223,6 +236,25 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, number)
 
+    def _kill_stalled(self) -> None:
+        """SIGKILL a worker whose event loop has not beaten for ``stall_seconds`` (a loop stuck
+        in a computation answers nothing and ignores SIGTERM); it is then replaced."""
+        if not self.stall_seconds:
+            return
+        now = time.time()
+        for pid, heartbeat in list(self._heartbeat_of.items()):
+            try:
+                silent = now - heartbeat.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if silent > self.stall_seconds:
+                log.error(
+                    "worker %d has not answered for %.0f s (stalled); replacing it", pid, silent
+                )
+                heartbeat.unlink(missing_ok=True)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
     def _kill_remaining(self) -> None:
         log.error(
             "%d workers still running after the grace period: killing them", len(self.children)
@@ -235,20 +267,30 @@ class Supervisor:
 
     def _start_missing_workers(self) -> None:
         while len(self.children) < self.workers and self.listener is not None:
+            supervisor = os.getpid()  # read before forking: the child may outlive it at once
+            heartbeat = self._heartbeats / f"{time.monotonic_ns()}"
+            heartbeat.touch()
             pid = os.fork()
             if pid == 0:
-                self._become_worker(self.listener)
+                self._become_worker(self.listener, supervisor, heartbeat)
             self.children.add(pid)
+            self._heartbeat_of[pid] = heartbeat
             log.info("worker %d started", pid)
 
-    def _become_worker(self, listener: socket.socket) -> NoReturn:
+    def _become_worker(self, listener: socket.socket, supervisor: int, heartbeat: Path) -> NoReturn:
         status = 1
         try:
             # Stop signals stay blocked until the worker's event loop handles them.
             for number in SUPERVISOR_SIGNALS:
                 signal.signal(number, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-            self.serve_worker(listener, self.router)
+            # SIGTERM when the supervisor dies, however it dies; and if it died before this
+            # was set, stop now (nobody would ever send it).
+            _set_parent_death_signal(signal.SIGTERM)
+            if os.getppid() == supervisor:
+                global _worker_context
+                _worker_context = WorkerContext(supervisor, heartbeat)
+                self.serve_worker(listener, self.router)
             status = 0
         except SettingsError as error:
             print(f"python -m bot serve: {error}", file=sys.stderr)
@@ -271,6 +313,9 @@ class Supervisor:
             if pid == 0:
                 return
             self.children.discard(pid)
+            heartbeat = self._heartbeat_of.pop(pid, None)
+            if heartbeat is not None:
+                heartbeat.unlink(missing_ok=True)
             self._forget_metrics_of(pid)
             self._worker_exited(pid, os.waitstatus_to_exitcode(wait_status))
 
@@ -301,6 +346,40 @@ class Supervisor:
         from prometheus_client.multiprocess import mark_process_dead
 
         mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerContext:
+    """What a worker process knows of its supervisor (set in the worker just after the fork)."""
+
+    supervisor_pid: int
+    heartbeat: Path  # touched by the worker's event loop; its age tells the supervisor
+
+    def beat(self) -> None:
+        with contextlib.suppress(OSError):
+            os.utime(self.heartbeat)
+
+
+_worker_context: WorkerContext | None = None
+
+
+def worker_context() -> WorkerContext | None:
+    """This process's supervisor and heartbeat file, if it is a worker."""
+    return _worker_context
+
+
+def _set_parent_death_signal(number: signal.Signals) -> None:
+    """Linux's PR_SET_PDEATHSIG: the kernel sends ``number`` when the parent exits."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(number), 0, 0, 0)
+    except (OSError, AttributeError):  # not fatal: the runtime also watches the supervisor
+        log.debug("could not set the parent-death signal")
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _ignore(number: int, frame: object) -> None:

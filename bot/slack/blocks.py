@@ -8,7 +8,9 @@ are cut with an ellipsis rather than rejected by Slack.
 
 Buttons carry what their click needs in their value (:class:`ReplyRef`): the reply's id for
 votes and choices, who asked, where, and the question, so that any replica can act on a
-click without shared state.
+click without shared state. The value is signed (:mod:`bot.slack.signing`); a click acts only
+on a value that verifies, and a message is changed only by rebuilding it from that value,
+never by writing back the blocks a click payload claims.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from bot.core.knowledge import KnowledgeBase, Measure
 from bot.core.messages import MessageKey
 from bot.core.render import escape_mrkdwn
 from bot.core.reply import Citation, Reply, ReplyKind, SupportRoute
+from bot.slack.signing import SIGNATURE_OVERHEAD, ValueSigner
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -146,37 +149,53 @@ class ReplyRef:
     intent: str | None = None
     choice: str | None = None
     voters: tuple[str, ...] = field(default=())
+    shared: bool = False
 
-    def encode(self) -> str:
-        fields: dict[str, Any] = {
-            "r": self.reply_id,
-            "u": self.asker,
-            "o": self.origin.value,
-            "q": cut(self.question, MAX_VALUE_QUESTION),
-        }
+    def encode(self, signer: ValueSigner) -> str:
+        """The signed button value, at most :data:`MAX_BUTTON_VALUE` characters.
+
+        The question is cut to fit (a binary search over its length, so bounded by
+        construction); :class:`ValueError` if even an empty question would not fit.
+        """
+        fields: dict[str, Any] = {"r": self.reply_id, "u": self.asker, "o": self.origin.value}
         if self.intent is not None:
             fields["i"] = self.intent
         if self.choice is not None:
             fields["c"] = self.choice
         if self.voters:
             fields["v"] = list(self.voters)
-        value = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-        while len(value) > MAX_BUTTON_VALUE:
-            # JSON escaping made it too long: shorten the question until it fits.
-            fields["q"] = cut(
-                fields["q"], max(1, len(fields["q"]) - (len(value) - MAX_BUTTON_VALUE))
-            )
-            value = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-        return value
+        if self.shared:
+            fields["s"] = 1
+        room = MAX_BUTTON_VALUE - SIGNATURE_OVERHEAD
+
+        def encoded(question: str) -> str:
+            return json.dumps({**fields, "q": question}, ensure_ascii=False, separators=(",", ":"))
+
+        question = cut(self.question, MAX_VALUE_QUESTION)
+        value = encoded(question)
+        if len(value) > room:
+            # JSON escaping made it too long: the longest cut of the question that fits.
+            low, high = 0, len(question)
+            while low < high:
+                middle = (low + high + 1) // 2
+                if len(encoded(cut(question, middle))) <= room:
+                    low = middle
+                else:
+                    high = middle - 1
+            value = encoded(cut(question, low) if low else "")
+            if len(value) > room:
+                raise ValueError("a button value's fixed fields do not fit in a button")
+        return signer.sign(value)
 
     @classmethod
-    def decode(cls, value: object) -> ReplyRef | None:
-        """The reference in a button value, or None when it is not one of ours."""
-        if not isinstance(value, str):
+    def decode(cls, value: object, signer: ValueSigner) -> ReplyRef | None:
+        """The reference in a button value, or None when it is not one the bot signed."""
+        text = signer.verify(value)
+        if text is None:
             return None
         try:
-            fields = json.loads(value)
-        except ValueError:
+            fields = json.loads(text)
+        except (ValueError, RecursionError):
             return None
         if not isinstance(fields, dict):
             return None
@@ -203,6 +222,7 @@ class ReplyRef:
             intent=intent,
             choice=choice,
             voters=tuple(voters),
+            shared=fields.get("s") == 1,
         )
 
     def with_voter(self, user_id: str) -> ReplyRef:
@@ -210,7 +230,22 @@ class ReplyRef:
         if user_id in self.voters:
             return self
         added = replace(self, voters=(*self.voters, user_id))
-        return added if len(added.encode()) < MAX_BUTTON_VALUE else self
+        return added if _fits(added) else self
+
+
+def _fits(ref: ReplyRef) -> bool:
+    """Whether ``ref`` encodes without cutting its question further than a cut to
+    :data:`MAX_VALUE_QUESTION` does (the key does not change the length)."""
+    try:
+        value = ref.encode(_LENGTH_ONLY)
+    except ValueError:
+        return False
+    return ReplyRef.decode(value, _LENGTH_ONLY) == replace(
+        ref, question=cut(ref.question, MAX_VALUE_QUESTION)
+    )
+
+
+_LENGTH_ONLY = ValueSigner.ephemeral()
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -246,17 +281,19 @@ def reply_message(
     kb: KnowledgeBase,
     *,
     ref: ReplyRef,
+    signer: ValueSigner,
     restate: bool = False,
-    shared_by: str | None = None,
     share_button: bool = False,
     feedback: FeedbackState = FeedbackState.OPEN,
 ) -> SlackMessage:
-    """The Slack message for a reply.
+    """The Slack message for a reply; its buttons carry ``ref`` signed by ``signer``.
 
     ``restate`` repeats the question first (a slash command's asker can't see their command);
-    ``shared_by`` names who shared it into a channel; ``share_button`` offers "Share in
-    channel" (never on a private reply).
+    a ``ref.shared`` reply names its asker as who shared it into a channel; ``share_button``
+    offers "Share in channel" (never on a private reply). The same reply and reference always
+    give the same message, so a click can rebuild it rather than trust the clicked blocks.
     """
+    shared_by = ref.asker if ref.shared else None
     head: list[Block] = []
     if shared_by is not None:
         line = kb.message(MessageKey.SLACK_SHARED_BY).replace("{user}", _mention(shared_by))
@@ -273,11 +310,11 @@ def reply_message(
 
     tail: list[Block] = []
     if reply.kind is ReplyKind.CLARIFY and reply.suggestions:
-        tail.append(_clarify_actions(reply, kb, ref))
+        tail.append(_clarify_actions(reply, kb, ref, signer))
     if reply.kind in _FEEDBACK_KINDS and not reply.is_private:
-        tail.append(feedback_block(kb, ref, feedback))
+        tail.append(feedback_block(kb, ref, feedback, signer))
     if share_button and not reply.is_private:
-        value = ref.encode()
+        value = ref.encode(signer)
         label = kb.message(MessageKey.SLACK_SHARE_BUTTON)
         tail.append(
             ActionsBlock(block_id=SHARE_BLOCK, elements=[_button(label, ACTION_SHARE, value)])
@@ -342,23 +379,31 @@ def _bullets(items: Iterable[str]) -> str:
     return cut("\n".join(f"• {escape_mrkdwn(item)}" for item in items), MAX_SECTION_TEXT)
 
 
-def _clarify_actions(reply: Reply, kb: KnowledgeBase, ref: ReplyRef) -> ActionsBlock:
+def _clarify_actions(
+    reply: Reply, kb: KnowledgeBase, ref: ReplyRef, signer: ValueSigner
+) -> ActionsBlock:
     buttons = [
-        _button(s.question, f"{ACTION_CLARIFY_PREFIX}{n}", replace(ref, choice=s.intent).encode())
+        _button(
+            s.question,
+            f"{ACTION_CLARIFY_PREFIX}{n}",
+            replace(ref, choice=s.intent).encode(signer),
+        )
         for n, s in enumerate(reply.suggestions[:24])
     ]
     none_label = kb.message(MessageKey.CORE_NONE_OF_THESE)
-    buttons.append(_button(none_label, ACTION_CLARIFY_NONE, ref.encode()))
+    buttons.append(_button(none_label, ACTION_CLARIFY_NONE, ref.encode(signer)))
     return ActionsBlock(block_id=CLARIFY_BLOCK, elements=buttons)
 
 
-def feedback_block(kb: KnowledgeBase, ref: ReplyRef, state: FeedbackState) -> Block:
+def feedback_block(
+    kb: KnowledgeBase, ref: ReplyRef, state: FeedbackState, signer: ValueSigner
+) -> Block:
     if state is FeedbackState.CLOSED:
         return ContextBlock(
             block_id=FEEDBACK_BLOCK,
             elements=[MarkdownTextObject(text=kb.message(MessageKey.SLACK_FEEDBACK_THANKS))],
         )
-    value = ref.encode()
+    value = ref.encode(signer)
     return ActionsBlock(
         block_id=FEEDBACK_BLOCK,
         elements=[
@@ -366,33 +411,6 @@ def feedback_block(kb: KnowledgeBase, ref: ReplyRef, state: FeedbackState) -> Bl
             _button(kb.message(MessageKey.SLACK_FEEDBACK_DOWN), ACTION_VOTE_DOWN, value),
         ],
     )
-
-
-def with_feedback_closed(
-    blocks: Sequence[dict[str, Any]], kb: KnowledgeBase
-) -> list[dict[str, Any]]:
-    """A posted message's blocks with its feedback buttons replaced by a thank-you line."""
-    closed = ContextBlock(
-        block_id=FEEDBACK_BLOCK,
-        elements=[MarkdownTextObject(text=kb.message(MessageKey.SLACK_FEEDBACK_THANKS))],
-    ).to_dict()
-    return [closed if block.get("block_id") == FEEDBACK_BLOCK else block for block in blocks]
-
-
-def with_voter(blocks: Sequence[dict[str, Any]], voter: str) -> list[dict[str, Any]]:
-    """A posted message's blocks with ``voter`` recorded in its feedback buttons' values."""
-    updated: list[dict[str, Any]] = []
-    for block in blocks:
-        if block.get("block_id") == FEEDBACK_BLOCK and isinstance(block.get("elements"), list):
-            elements = []
-            for element in block["elements"]:
-                ref = ReplyRef.decode(element.get("value")) if isinstance(element, dict) else None
-                if ref is not None:
-                    element = {**element, "value": ref.with_voter(voter).encode()}
-                elements.append(element)
-            block = {**block, "elements": elements}
-        updated.append(block)
-    return updated
 
 
 def ask_usage(kb: KnowledgeBase) -> str:

@@ -29,6 +29,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import __version__
 from bot.slack.app import SlackApp
+from bot.slack.failures import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,11 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_CLOCK_SKEW_SECONDS = 5 * 60
-
-_ACKNOWLEDGED_UNHANDLED = frozenset({"event_callback", "block_actions"})
+# Slack's payloads nest about ten levels (a view's blocks' elements' options); anything much
+# deeper is not Slack's, and would make Bolt's recursive walks raise RecursionError.
+MAX_JSON_DEPTH = 64
+# Errors in Bolt's handling that come from a payload's shape: the request gets 400.
+_SHAPE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
 
 SLACK_APP_KEY = web.AppKey("slack_app", SlackApp)
 
@@ -76,11 +80,30 @@ def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
 def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except ValueError:
-        raise MalformedBodyError("not valid JSON") from None
+    except (ValueError, RecursionError):
+        raise MalformedBodyError("not valid JSON, or nested too deeply") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise MalformedBodyError("nested too deeply")
     if not isinstance(value, dict):
         raise MalformedBodyError("JSON body must be an object")
     return value
+
+
+def _depth_exceeds(value: object, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iteratively: no recursion to exhaust)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Sequence[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class RequestSignature:
@@ -113,17 +136,31 @@ class SlackRequestHandler:
         signature = request.headers.get("X-Slack-Signature", "")
         if not self.signature.is_valid(raw, timestamp, signature):
             return _error(401, "invalid request signature")
+        # Everything from here on is guarded: whatever the body, the answer is never a 500.
         try:
             text = raw.decode("utf-8")
             body = parse_slack_body(text, request.content_type)
             bolt_request = self._bolt_request(request, text, body)
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+        except _SHAPE_ERRORS as error:
             log.info("rejected a malformed Slack request: %s", type(error).__name__)
             return _error(400, "malformed request body")
-        bolt_response = await self.slack_app.bolt.async_dispatch(bolt_request)
-        if bolt_response.status == 404 and body.get("type") in _ACKNOWLEDGED_UNHANDLED:
-            # No listener for it: acknowledge anyway, as a 404 only makes Slack retry.
+        try:
+            bolt_response = await self.slack_app.bolt.async_dispatch(bolt_request)
+        except _SHAPE_ERRORS as error:
+            log.info("rejected a Slack request Bolt could not handle: %s", type(error).__name__)
+            return _error(400, "malformed request body")
+        except Exception as error:
+            log.error("a Slack request failed in dispatch: %s", describe_error(error))
+            return _error(503, "temporarily unavailable")
+        if bolt_response.status == 404:
+            # No listener for it (an event, interaction or type the bot does not handle):
+            # acknowledge anyway, as a 404 only shows an error or makes Slack retry.
             return web.Response(status=200)
+        if bolt_response.status >= 500:
+            # Bolt's own handling failed (every listener of ours catches its failures after
+            # acknowledging), which only a payload Slack would not send does.
+            log.info("rejected a Slack request Bolt failed on (HTTP %d)", bolt_response.status)
+            return _error(400, "malformed request body")
         return await to_aiohttp_response(bolt_response)
 
     async def handle_oauth(self, request: web.Request) -> web.StreamResponse:
@@ -161,11 +198,26 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+HealthCheck = Callable[[], str | None]
+HEALTH_CHECKS_KEY = web.AppKey("health_checks", list[HealthCheck])
+
+
 async def handle_health(request: web.Request) -> web.Response:
+    """200 with ``status`` ``ok``, or ``degraded`` while the Slack Web API cannot be reached
+    (requests are still acknowledged); 503 with the failing check's name when a part this
+    process needs has stopped (the storage writer, say). Answered by the event loop, so a
+    stalled loop does not answer at all."""
     slack_app = request.app[SLACK_APP_KEY]
-    return web.json_response(
-        {"version": __version__, "entries": len(slack_app.services.knowledge.entries)}
-    )
+    failing = [problem for check in request.app[HEALTH_CHECKS_KEY] if (problem := check())]
+    status = "failing" if failing else "degraded" if slack_app.services.degraded else "ok"
+    body: dict[str, object] = {
+        "status": status,
+        "version": __version__,
+        "entries": len(slack_app.services.knowledge.entries),
+    }
+    if failing:
+        body["failing"] = failing
+    return web.json_response(body, status=503 if failing else 200)
 
 
 def create_web_app(
@@ -181,6 +233,7 @@ def create_web_app(
     handler = SlackRequestHandler(slack_app, signing_secret)
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app[SLACK_APP_KEY] = slack_app
+    web_app[HEALTH_CHECKS_KEY] = []  # deployment code adds checks (the storage writer's)
     web_app.router.add_post(EVENTS_PATH, handler.handle_events)
     web_app.router.add_get(HEALTH_PATH, handle_health)
     flow = slack_app.bolt.oauth_flow

@@ -8,11 +8,13 @@ done after the ack. :func:`services_of` fetches it in a listener.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -24,6 +26,9 @@ from bot.core.reply import Reply
 from bot.core.router import Router
 from bot.ports import EventDeduplicator, ReplyRecord, ReplyStore
 from bot.slack.blocks import Origin, SlackMessage
+from bot.slack.failures import ReportedError
+from bot.slack.identity import BotIdentity
+from bot.slack.signing import ValueSigner
 from bot.slack.work import InFlightWork
 
 log = logging.getLogger(__name__)
@@ -39,18 +44,68 @@ class ResponseUrlError(Exception):
         self.status = status
 
 
+class ResponseUrlRefusedError(ReportedError):
+    """A ``response_url`` pointed somewhere other than Slack: nothing was posted."""
+
+
+Origin_ = tuple[str, str, int]  # scheme, host, port
+SLACK_HOOKS_ORIGIN: Origin_ = ("https", "hooks.slack.com", 443)
+
+
+def url_origin(url: str) -> Origin_ | None:
+    """The scheme, host and port of an http(s) URL; None for anything else or with userinfo."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname.lower(), port or default
+
+
+def response_url_policy(api_base_url: str) -> frozenset[Origin_]:
+    """Where ``response_url`` posts may go: Slack's hooks host, and the host and port of a
+    ``SLACK_API_BASE_URL`` other than Slack's own (a fake Slack in tests)."""
+    allowed = {SLACK_HOOKS_ORIGIN}
+    base = url_origin(api_base_url)
+    if base is not None and base != ("https", "slack.com", 443):
+        allowed.add(base)
+    return frozenset(allowed)
+
+
 class ResponseUrlPoster:
-    """Posts to the ``response_url`` of a command or a click, with the Web API's retries."""
+    """Posts to the ``response_url`` of a command or a click, with the Web API's retries.
+
+    Only to the origins in ``allowed``: a request signed with the signing secret could name any
+    address, and the bot must not be made to post (and retry) to internal services.
+    """
 
     def __init__(
         self,
         retry_handlers: list[AsyncRetryHandler],
         session: aiohttp.ClientSession | None = None,
+        *,
+        allowed: frozenset[Origin_] = frozenset({SLACK_HOOKS_ORIGIN}),
     ) -> None:
         self._retry_handlers = retry_handlers
         self.session = session  # None: a session per post
+        self.allowed = allowed
+        self.refused = 0
+
+    def permits(self, url: object) -> bool:
+        return isinstance(url, str) and url_origin(url) in self.allowed
 
     async def post(self, url: str, payload: dict[str, Any]) -> None:
+        if not self.permits(url):
+            self.refused += 1
+            origin = url_origin(url) if isinstance(url, str) else None
+            log.warning(
+                "refused a response_url outside Slack (%s)",
+                f"{origin[0]}://{origin[1][:64]}:{origin[2]}" if origin else "not an http(s) URL",
+            )
+            raise ResponseUrlRefusedError("response_url is not Slack's")
         client = AsyncWebhookClient(
             url, session=self.session, retry_handlers=list(self._retry_handlers)
         )
@@ -77,7 +132,14 @@ class SlackServices:
     reply_store: ReplyStore
     deduplicator: EventDeduplicator
     responses: ResponseUrlPoster
+    signer: ValueSigner = field(default_factory=ValueSigner.ephemeral)
+    identity: BotIdentity | None = None  # None when installing into many workspaces
     work: InFlightWork = field(default_factory=InFlightWork)
+
+    @property
+    def degraded(self) -> bool:
+        """True while the Slack Web API is unreachable or the bot token is not yet verified."""
+        return self.identity is not None and self.identity.degraded
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -107,6 +169,14 @@ class SlackServices:
             question=reply.question,
         )
         self.work.spawn(self.reply_store.record_reply(record), name="record_reply")
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def is_user_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a Slack user id (``U…`` or ``W…``)."""
+    return isinstance(value, str) and _USER_ID.fullmatch(value) is not None
 
 
 def new_reply_id() -> str:

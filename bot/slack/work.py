@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +25,8 @@ class InFlightWork:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Told of every failure a guard or a spawned task swallowed (health tracking).
+        self.on_failure: Callable[[BaseException], None] | None = None
 
     @property
     def running(self) -> int:
@@ -36,6 +38,26 @@ class InFlightWork:
         self._started()
         try:
             yield
+        finally:
+            self._finished()
+
+    @asynccontextmanager
+    async def guard(self, name: str) -> AsyncIterator[None]:
+        """Tracked work that never raises: a failure is logged in one line and swallowed.
+
+        Every listener runs in one, after its ack: a listener that raised after acking would
+        have Bolt's error path overwrite the ack, and Slack would get no answer in time.
+        """
+        self._started()
+        try:
+            yield
+        except Exception as error:
+            from bot.slack.failures import ReportedError, describe_error
+
+            if not isinstance(error, ReportedError):
+                log.error("Slack %s failed: %s", name, describe_error(error))
+            if self.on_failure is not None:
+                self.on_failure(error)
         finally:
             self._finished()
 
@@ -64,7 +86,11 @@ class InFlightWork:
         try:
             await work
         except Exception as error:  # background work has nobody to raise to
-            log.error("background work %s failed: %s", name, type(error).__name__)
+            from bot.slack.failures import describe_error
+
+            log.error("background work %s failed: %s", name, describe_error(error))
+            if self.on_failure is not None:
+                self.on_failure(error)
         finally:
             self._finished()
 

@@ -27,3 +27,27 @@ class SchemaOutOfDateError(SettingsError):
             f"is off and the database schema is at {current or 'nothing'}, not {head}; "
             "run 'python -m bot db upgrade'",
         )
+
+
+class NoDatabaseError(SettingsError):
+    """A read-only command found no database where ``DATABASE_URL`` points (it creates none)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            "DATABASE_URL",
+            f"there is no database at {where}: nothing has been stored yet "
+            "('python -m bot serve' stores replies; 'python -m bot demo' makes a sample one)",
+        )
+        self.where = where
+
+
+class SchemaNotCurrentError(SettingsError):
+    """A read-only command found a schema older (or newer) than this code; it migrates nothing."""
+
+    def __init__(self, where: str, current: str | None, head: str) -> None:
+        state = f"at {current}" if current else "empty"
+        super().__init__(
+            "DATABASE_URL",
+            f"the schema of the database at {where} is {state}, not {head}; "
+            "run 'python -m bot db upgrade'",
+        )

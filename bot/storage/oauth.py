@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_callback_options import (
     AsyncCallbackOptions,
@@ -291,4 +292,10 @@ def open_oauth(
         callback_options=AsyncCallbackOptions(success=_on_success, failure=failure_handler(kb)),
         logger=log,
     )
+    # Bolt's installation-store authorisation calls auth.test for every request, before the
+    # ack, unless it caches: with the cache, once per bot token (a workspace's token is only
+    # found, and so only used, while its installation is stored).
+    authorize = oauth_settings.authorize
+    if isinstance(authorize, AsyncInstallationStoreAuthorize):
+        authorize.cache_enabled = True
     return OAuthInstalls(installation_store, state_store, oauth_settings, database)

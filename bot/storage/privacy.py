@@ -15,6 +15,7 @@ import hmac
 import logging
 import math
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ TEXT_KINDS = frozenset({ReplyKind.CLARIFY, ReplyKind.NOT_IN_SOURCE, ReplyKind.FA
 KIND_ONLY_KINDS = frozenset({ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL})
 MIN_SECRET_LENGTH = 16
 SHORT_FIELD_MAX = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MENTION = re.compile(r"<@[^<>]*>")
 
 
 class UserHasher:
@@ -52,7 +55,8 @@ class UserHasher:
     def __call__(self, user_id: str) -> str:
         if not user_id or not user_id.strip():
             raise ValueError("user_id is empty")
-        return hmac.new(self._key, user_id.strip().encode(), hashlib.sha256).hexdigest()
+        raw = user_id.strip().encode("utf-8", "surrogatepass")  # any string hashes
+        return hmac.new(self._key, raw, hashlib.sha256).hexdigest()
 
 
 def _key_file_for(url: URL) -> Path:
@@ -165,9 +169,22 @@ def validated_intent(intent: str | None) -> str | None:
     return intent
 
 
+def storable(text: str) -> str:
+    """``text`` as any database can hold it: no NUL, no lone surrogate (UTF-8 cannot encode
+    one; it becomes U+FFFD)."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
+def without_mentions(text: str) -> str:
+    """``text`` without Slack user mentions (``<@U…>``, ``<@U…|name>``): the bot's own is
+    clutter for curators, and anyone else's is a user id."""
+    return " ".join(_MENTION.sub(" ", text).split())
+
+
 def _short(value: str | None, name: str) -> str | None:
-    if value is None or not value.strip():
+    if value is None or not isinstance(value, str) or not value.strip():
         return None
+    value = storable(value)
     if len(value) > SHORT_FIELD_MAX:
         raise ValueError(f"{name} is longer than {SHORT_FIELD_MAX} characters")
     return value
@@ -183,8 +200,8 @@ def _finite(value: float, name: str, minimum: float | None = None) -> float:
 
 
 def _question(text: str) -> str | None:
-    # PostgreSQL text cannot hold NUL; nobody needs more than QUESTION_MAX characters to curate.
-    cleaned = text.replace("\x00", "").strip()
+    # Nobody needs more than QUESTION_MAX characters to curate.
+    cleaned = without_mentions(storable(text)).strip()
     return cleaned[:QUESTION_MAX] or None
 
 

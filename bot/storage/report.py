@@ -8,6 +8,7 @@ knowledge/messages.yaml.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
@@ -286,9 +287,20 @@ def _choice_rows(data: CurationData, words: Words) -> list[tuple[str, int]]:
 # --- Markdown ------------------------------------------------------------------------------
 
 
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]()!#~|])")
+_MD_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
 def _cell(text: object) -> str:
-    """A Markdown table cell: no raw HTML, no pipes, one line."""
-    return " ".join(html.escape(str(text), quote=False).replace("|", "\\|").split())
+    """A Markdown table cell: one line, no raw HTML, and nothing a Markdown reader turns into a
+    link, an image or formatting: what people typed (``[x](javascript:...)``,
+    ``![](https://...)``, a bare ``https://`` or ``www.`` address) stays visible text."""
+    escaped = html.escape(str(text), quote=False)
+    escaped = _MD_PUNCTUATION.sub(r"\\\1", escaped)
+    # A zero-width space keeps a bare address from being turned into a link.
+    escaped = _MD_AUTOLINK.sub(_ZERO_WIDTH_SPACE, escaped)
+    return " ".join(escaped.split())
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:

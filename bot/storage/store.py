@@ -16,7 +16,7 @@ from bot.ports import ReplyRecord, Vote, VoteOutcome
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.privacy import PrivacyPolicy, UserHasher, resolve_user_hash_key, validated_intent
-from bot.storage.writer import BackgroundWriter
+from bot.storage.writer import DEFAULT_RETRY_SECONDS, BackgroundWriter
 from bot.storage.writes import upsert_choice, upsert_vote
 
 
@@ -34,11 +34,14 @@ class SqlReplyStore:
         *,
         clock: Callable[[], datetime] = _utc_now,
         max_pending: int = 10_000,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
     ) -> None:
         self.database = database
         self.policy = policy
         self._clock = clock
-        self.writer = BackgroundWriter(database.engine, max_pending=max_pending)
+        self.writer = BackgroundWriter(
+            database.engine, max_pending=max_pending, retry_seconds=retry_seconds
+        )
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Callable[[], datetime] = _utc_now) -> SqlReplyStore:
@@ -50,7 +53,11 @@ class SqlReplyStore:
             database.close()
             raise
         policy = PrivacyPolicy(UserHasher(key), settings.store_question_text)
-        return cls(database, policy, clock=clock)
+        return cls(database, policy, clock=clock, retry_seconds=settings.storage_retry_seconds)
+
+    def health(self) -> str | None:
+        """None while the writer runs; else what is wrong (for ``/health``)."""
+        return None if self.writer.alive else "storage writer stopped"
 
     async def record_reply(self, record: ReplyRecord) -> None:
         self.writer.submit_reply(self.policy.reply_values(record))
@@ -85,12 +92,16 @@ class SqlReplyStore:
 
     async def flush(self) -> None:
         """Wait until every record queued so far is in the database."""
-        await asyncio.wrap_future(self.writer.call(lambda: None))
+        await asyncio.wrap_future(self.writer.call(lambda: None, database=False))
 
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+    async def aclose(self, give_up_after: float | None = None) -> None:
+        await asyncio.to_thread(self.close, give_up_after)
 
-    def close(self) -> None:
-        """Finish the queued writes, stop the writer and release the connections."""
-        self.writer.close()
+    def close(self, give_up_after: float | None = None) -> None:
+        """Finish the queued writes, stop the writer and release the connections.
+
+        With ``give_up_after`` seconds, writes still held for an unreachable database by then
+        are counted as lost.
+        """
+        self.writer.close(give_up_after)
         self.database.close()

@@ -48,6 +48,22 @@ async def test_the_first_claim_wins_across_processes_sharing_redis(
 
 
 @pytest.mark.redis
+async def test_a_key_with_a_lone_surrogate_is_claimed_like_any_other(
+    redis_target: RedisTarget,
+) -> None:
+    # redis-py encodes str keys strictly: a payload's lone surrogate raised out of claim().
+    settings = Settings(redis_url=redis_target.url, redis_key_prefix=redis_target.prefix)
+    first, close_first = await open_event_deduplicator(settings)
+    second, close_second = await open_event_deduplicator(settings)
+    try:
+        assert await first.claim("message:T1:C\ud800:1.2") is True
+        assert await second.claim("message:T1:C\ud800:1.2") is False
+    finally:
+        await close_first()
+        await close_second()
+
+
+@pytest.mark.redis
 async def test_keys_carry_the_prefix_and_live_at_least_15_minutes(
     redis_target: RedisTarget,
 ) -> None:

@@ -63,6 +63,8 @@ async def bot(fake_slack: FakeSlack, router: Router) -> AsyncIterator[RunningBot
         reply_store=store,
         deduplicator=TTLEventDeduplicator(),
     )
+    assert await slack_app.verify_token(), "auth.test against the fake Slack failed"
+    fake_slack.calls.clear()  # the start-up check is not what the tests look at
     web_app = create_web_app(slack_app, signing_secret=SIGNING_SECRET)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

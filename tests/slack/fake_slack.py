@@ -81,6 +81,8 @@ class FakeSlack:
         # that checks credentials itself (tests/storage/fake_oauth.py: oauth.v2.access).
         self.bot_tokens: set[str] = {BOT_TOKEN}
         self.methods: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self.held = 0  # calls that have waited at a hold
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -123,6 +125,10 @@ class FakeSlack:
     def refuse_next(self, method: str, error: str) -> None:
         """Answer the next call of ``method`` with 200 and ``{"ok": false, "error": error}``."""
         self._failures.setdefault(method, []).append(_Failure(200, None, error))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep calls of ``method`` waiting until the returned event is set."""
+        return self._holds.setdefault(method, asyncio.Event())
 
     def slow_down(self, method: str, seconds: float) -> None:
         """Make every call of ``method`` take ``seconds`` before it is answered."""
@@ -192,6 +198,11 @@ class FakeSlack:
         body = await _read_body(request)
         if method in self._delays:
             await asyncio.sleep(self._delays[method])
+        if method in self._holds:
+            self.held += 1
+            async with self._changed:
+                self._changed.notify_all()
+            await self._holds[method].wait()
         headers = dict(request.headers)
         failure = self._scripted_failure(method)
         if failure is not None and failure.error is not None:

@@ -103,6 +103,9 @@ def button(body: dict[str, Any], action_id: str) -> dict[str, Any]:
 
 
 def value_of(element: dict[str, Any]) -> dict[str, Any]:
-    decoded = json.loads(element["value"])
+    """What a button's signed value carries (the signature itself is checked by the bot)."""
+    text, separator, _ = element["value"].rpartition("~")
+    assert separator, "button values are signed"
+    decoded = json.loads(text)
     assert isinstance(decoded, dict)
     return decoded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,12 +24,13 @@ from bot.slack.blocks import (
     home_view,
     measures_message,
     reply_message,
-    with_voter,
 )
+from bot.slack.signing import ValueSigner
 from tests.slack.fake_slack import block_kit_problem
 from tests.slack.inspect_messages import PING, block, buttons, mrkdwn_text, visible_text
 
 ENTITY_OR_PLAIN = re.compile(r"&(amp|lt|gt);|[^&<>]")
+SIGNER = ValueSigner("a-test-signing-secret")
 
 
 def ref(question: str = "q?", origin: Origin = Origin.CHANNEL) -> ReplyRef:
@@ -71,9 +73,9 @@ def test_button_values_round_trip_within_2000_characters(question: str, voters: 
     reference = ReplyRef("r" * 32, "U1", Origin.COMMAND, question, intent="x", choice="y")
     for voter in voters:
         reference = reference.with_voter(voter)
-    value = reference.encode()
+    value = reference.encode(SIGNER)
     assert len(value) <= MAX_BUTTON_VALUE
-    decoded = ReplyRef.decode(value)
+    decoded = ReplyRef.decode(value, SIGNER)
     assert decoded is not None
     assert decoded.reply_id == reference.reply_id
     assert decoded.voters == reference.voters
@@ -88,8 +90,46 @@ def test_values_that_are_not_ours_decode_to_none() -> None:
         "[]",
         '{"r": 1}',
         json.dumps({"r": "a", "u": "b", "o": "moon", "q": "c"}),
+        SIGNER.sign(json.dumps({"r": "a", "u": "b", "o": "moon", "q": "c"})),
+        SIGNER.sign("[" * 100_000),
     ):
-        assert ReplyRef.decode(value) is None
+        assert ReplyRef.decode(value, SIGNER) is None
+
+
+def test_encoding_a_huge_asker_id_ends_instead_of_looping() -> None:
+    # It looped forever once the question was down to the ellipsis (issue 11, defect 1).
+    for asker in ("U" * 1990, "U" * 2100, "\\" * 1500):
+        reference = ReplyRef("r" * 32, asker, Origin.CHANNEL, "a question " * 300)
+        try:
+            value = reference.encode(SIGNER)
+        except ValueError:
+            continue  # the fixed fields alone do not fit: refused, not a hang
+        assert len(value) <= MAX_BUTTON_VALUE
+
+
+@given(st.text(min_size=1, max_size=3000), st.text(max_size=3000))
+def test_encoding_always_ends_within_the_limit_or_refuses(asker: str, question: str) -> None:
+    try:
+        value = ReplyRef("r", asker, Origin.IM, question).encode(SIGNER)
+    except ValueError:
+        return
+    assert len(value) <= MAX_BUTTON_VALUE
+    assert ReplyRef.decode(value, SIGNER) is not None
+
+
+def test_values_not_signed_by_this_key_are_refused() -> None:
+    genuine = ReplyRef("r" * 32, "U0ASKER1", Origin.CHANNEL, "q?").encode(SIGNER)
+    assert ReplyRef.decode(genuine, SIGNER) is not None
+    text, _, mac = genuine.rpartition("~")
+    forged_fields = json.loads(text) | {"u": "U0OTHER1", "i": "measures-package"}
+    forged = json.dumps(forged_fields, separators=(",", ":"))
+    for value in (
+        text,  # unsigned, as the bot used to write it
+        f"{forged}~{mac}",  # altered, old signature
+        ValueSigner("another-secret").sign(text),  # another deployment's key
+        genuine[:-1] + ("A" if genuine[-1] != "A" else "B"),
+    ):
+        assert ReplyRef.decode(value, SIGNER) is None
 
 
 def huge_reply(kind: ReplyKind = ReplyKind.ANSWER) -> Reply:
@@ -112,7 +152,12 @@ def huge_reply(kind: ReplyKind = ReplyKind.ANSWER) -> Reply:
 def test_an_oversized_reply_still_fits_slacks_limits(knowledge: KnowledgeBase) -> None:
     for kind in (ReplyKind.ANSWER, ReplyKind.CLARIFY, ReplyKind.NOT_IN_SOURCE):
         message = reply_message(
-            huge_reply(kind), knowledge, ref=ref("<!here> " * 1000), restate=True, share_button=True
+            huge_reply(kind),
+            knowledge,
+            ref=ref("<!here> " * 1000),
+            signer=SIGNER,
+            restate=True,
+            share_button=True,
         )
         body = message.to_api()
         assert block_kit_problem(body) is None
@@ -132,7 +177,7 @@ def test_the_longest_entry_fits_whole(knowledge: KnowledgeBase, router: Router) 
     )
     reply = router.answer_intent(longest.id, longest.question)
     body = reply_message(
-        reply, knowledge, ref=ref(longest.question), restate=True, share_button=True
+        reply, knowledge, ref=ref(longest.question), signer=SIGNER, restate=True, share_button=True
     ).to_api()
     assert block_kit_problem(body) is None
     text = " ".join(visible_text(body).replace("> ", "").split())
@@ -144,7 +189,10 @@ def test_the_longest_entry_fits_whole(knowledge: KnowledgeBase, router: Router) 
 def test_every_entry_and_measure_fits(knowledge: KnowledgeBase, router: Router) -> None:
     for entry in knowledge.entries:
         reply = router.answer_intent(entry.id, entry.question)
-        assert block_kit_problem(reply_message(reply, knowledge, ref=ref()).to_api()) is None
+        assert (
+            block_kit_problem(reply_message(reply, knowledge, ref=ref(), signer=SIGNER).to_api())
+            is None
+        )
     assert block_kit_problem(measures_message(knowledge, unmatched="x" * 10_000).to_api()) is None
     assert block_kit_problem({"view": home_view(knowledge)}) is None
 
@@ -155,14 +203,16 @@ def test_private_replies_carry_no_buttons(knowledge: KnowledgeBase) -> None:
     )
     for kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL):
         reply = Reply(question="q", kind=kind, body="Get help:", support_routes=(route,))
-        body = reply_message(reply, knowledge, ref=ref(), share_button=True).to_api()
+        body = reply_message(reply, knowledge, ref=ref(), signer=SIGNER, share_button=True).to_api()
         assert not buttons(body)
         assert "<https://example.org/help|Helpline &lt;x&gt;>" in visible_text(body)
 
 
 def test_closed_feedback_is_a_thank_you_line(knowledge: KnowledgeBase) -> None:
     reply = Reply(question="q", kind=ReplyKind.ANSWER, body="An answer.", intent="x")
-    body = reply_message(reply, knowledge, ref=ref(), feedback=FeedbackState.CLOSED).to_api()
+    body = reply_message(
+        reply, knowledge, ref=ref(), signer=SIGNER, feedback=FeedbackState.CLOSED
+    ).to_api()
     feedback = block(body, "feedback")
     assert feedback is not None
     assert feedback["type"] == "context"
@@ -171,18 +221,21 @@ def test_closed_feedback_is_a_thank_you_line(knowledge: KnowledgeBase) -> None:
 
 def test_recording_a_voter_keeps_the_other_blocks(knowledge: KnowledgeBase) -> None:
     reply = Reply(question="q", kind=ReplyKind.ANSWER, body="An answer.", intent="x")
-    blocks = reply_message(reply, knowledge, ref=ref()).block_dicts()
-    updated = with_voter(blocks, "U0VOTER")
+    blocks = reply_message(reply, knowledge, ref=ref(), signer=SIGNER).block_dicts()
+    voted = ref().with_voter("U0VOTER")
+    updated = reply_message(reply, knowledge, ref=voted, signer=SIGNER).block_dicts()
     assert updated[0] == blocks[0]
     for button in buttons({"blocks": updated}):
-        decoded = ReplyRef.decode(button["value"])
+        decoded = ReplyRef.decode(button["value"], SIGNER)
         assert decoded is not None
         assert decoded.voters == ("U0VOTER",)
 
 
 def test_only_a_real_user_id_becomes_a_mention(knowledge: KnowledgeBase) -> None:
     reply = Reply(question="q", kind=ReplyKind.ANSWER, body="An answer.", intent="x")
-    shared = reply_message(reply, knowledge, ref=ref(), shared_by="U0ASKER1").to_api()
+    shared_ref = replace(ref(), shared=True)
+    shared = reply_message(reply, knowledge, ref=shared_ref, signer=SIGNER).to_api()
     assert mrkdwn_text(shared).count("<@U0ASKER1> asked: q") == 1
-    forged = reply_message(reply, knowledge, ref=ref(), shared_by="U1> <!channel").to_api()
+    forged_ref = replace(ref(), asker="U1> <!channel", shared=True)
+    forged = reply_message(reply, knowledge, ref=forged_ref, signer=SIGNER).to_api()
     assert not PING.search(mrkdwn_text(forged))

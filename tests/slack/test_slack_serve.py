@@ -21,13 +21,14 @@ QUESTION = "Who co-hosted the hackathon?"
 SERVING = re.compile(r"serving Slack on (http://\S+)/slack/events")
 
 
-async def start_bot(fake: FakeSlack, *args: str) -> BotProcess:
+async def start_bot(fake: FakeSlack, *args: str, **extra_env: str) -> BotProcess:
     """Start ``python -m bot serve ARGS`` (Socket Mode gets no signing secret: it needs none)."""
     env = bot_environment(
         fake, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, STORE_REPLIES="false"
     )
     if "--http" in args:
         env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
+    env.update(extra_env)
     return await BotProcess.start(*args, env=env)
 
 

@@ -26,7 +26,11 @@ async def test_health_reports_the_version_and_knowledge(
 ) -> None:
     async with bot.sender.session.get(f"{bot.url}/health") as response:
         assert response.status == 200
-        assert await response.json() == {"version": __version__, "entries": len(knowledge.entries)}
+        assert await response.json() == {
+            "status": "ok",
+            "version": __version__,
+            "entries": len(knowledge.entries),
+        }
 
 
 async def test_url_verification_echoes_the_challenge(bot: RunningBot) -> None:

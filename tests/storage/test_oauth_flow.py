@@ -178,6 +178,21 @@ async def test_install_then_answer_with_the_installed_token(installing: Installi
     assert _authorizations(installing.fake, "chat.postMessage") == [f"Bearer {token}"]
 
 
+async def test_auth_test_is_called_once_per_token_not_before_every_ack(
+    installing: Installing,
+) -> None:
+    # Bolt's installation-store authorisation called auth.test before acknowledging each
+    # request (issue 11): with the Web API slow or down, every ack waited on it.
+    state = await installing.start_install()
+    status, page = await installing.callback(state, installing.oauth.new_code())
+    assert status == 200, page
+    installed = len(installing.fake.attempts("auth.test"))  # the install itself asks once
+    for n in range(3):
+        await installing.sender.event(mention("Which tech companies took part in the hackathon?"))
+        await installing.fake.wait_for_calls("chat.postMessage", count=n + 1)
+    assert len(installing.fake.attempts("auth.test")) == installed + 1
+
+
 async def test_a_replayed_state_gets_a_clear_answer_and_writes_nothing(
     installing: Installing,
 ) -> None:

@@ -142,6 +142,7 @@ def test_an_empty_database_says_so(
     monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
     empty = kb.message(MessageKey.REPORT_EMPTY, days=30)
     out = tmp_path / "report.html"
+    assert main(["db", "upgrade"]) == 0  # report itself creates and migrates nothing
     assert main(["report", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     assert 'id="empty"' in page

@@ -56,6 +56,8 @@ def test_nothing_to_suggest_says_so(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("USER_HASH_SECRET", TEST_SECRET.reveal())
+    assert main(["db", "upgrade"]) == 0  # suggest itself creates and migrates nothing
+    capsys.readouterr()
     text, proposals = _suggest(capsys, "--since", "7")
     assert proposals == {}
     assert "No alternates to propose from the last 7 days" in text

@@ -1,12 +1,15 @@
 """Button clicks: feedback votes, clarify choices, "Share in channel" and a measure's "More".
 
 Each acknowledges at once, then acts on what the button's value carries
-(:class:`~bot.slack.blocks.ReplyRef`). Messages posted to a conversation are changed with
-``chat.update``; ephemeral ones (``/ask`` replies) through the click's ``response_url``.
+(:class:`~bot.slack.blocks.ReplyRef`), but only when the bot signed that value; a message is
+changed only by rebuilding it from the verified value. Messages posted to a conversation are
+changed with ``chat.update``; ephemeral ones (``/ask`` replies) through the click's
+``response_url``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -38,12 +41,15 @@ from bot.slack.blocks import (
     measures_message,
     plain_message,
     reply_message,
-    with_feedback_closed,
-    with_voter,
 )
-from bot.slack.services import SlackServices, new_reply_id, services_of
+from bot.slack.failures import describe_error
+from bot.slack.services import SlackServices, is_user_id, new_reply_id, services_of
 
 log = logging.getLogger(__name__)
+
+# How long a voter waits for the store before hearing that the vote could not be saved yet
+# (during an outage the writer keeps it queued and retries).
+VOTE_WAIT_SECONDS = 5.0
 
 _VOTE_WORDING = {
     VoteOutcome.RECORDED: MessageKey.SLACK_VOTE_RECORDED,
@@ -53,27 +59,31 @@ _VOTE_WORDING = {
 }
 
 
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 class Click:
-    """The parts of a ``block_actions`` payload the handlers use."""
+    """The parts of a ``block_actions`` payload the handlers use, whatever shape it has."""
 
     def __init__(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        user = body.get("user") or {}
-        container = body.get("container") or {}
-        message = body.get("message") or {}
-        self.user: str = str(user.get("id") or "")
-        self.team_id: str | None = (body.get("team") or {}).get("id")
-        self.action_id: str = str(action.get("action_id") or "")
+        body = _object(body)
+        action = _object(action)
+        container = _object(body.get("container"))
+        message = _object(body.get("message"))
+        self.user: str = _text(_object(body.get("user")).get("id")) or ""
+        self.team_id: str | None = _text(_object(body.get("team")).get("id"))
+        self.action_id: str = _text(action.get("action_id")) or ""
         self.value: Any = action.get("value")
-        self.response_url: str | None = body.get("response_url")
-        self.is_ephemeral: bool = bool(container.get("is_ephemeral"))
-        channel = body.get("channel") or {}
-        self.channel: str | None = container.get("channel_id") or channel.get("id")
-        self.message_ts: str | None = container.get("message_ts") or message.get("ts")
-        self.message_text: str = str(message.get("text") or "")
-        blocks = message.get("blocks")
-        self.message_blocks: list[dict[str, Any]] | None = (
-            blocks if isinstance(blocks, list) else None
-        )
+        self.response_url: str | None = _text(body.get("response_url"))
+        self.is_ephemeral: bool = container.get("is_ephemeral") is True
+        channel = _object(body.get("channel"))
+        self.channel: str | None = _text(container.get("channel_id")) or _text(channel.get("id"))
+        self.message_ts: str | None = _text(container.get("message_ts")) or _text(message.get("ts"))
 
     @property
     def posted_message(self) -> tuple[str, str] | None:
@@ -84,10 +94,31 @@ class Click:
 
 
 def rebuild_reply(router: Router, ref: ReplyRef) -> Reply:
-    """The reply a reference stands for (the router is deterministic for its knowledge)."""
+    """The reply a reference stands for (the router is deterministic for its knowledge).
+
+    Privacy is re-derived from the question, never taken from the reference: a question that
+    gets a private reply gets it again, whatever entry the reference names.
+    """
+    reply = router.reply(ref.question)
+    if reply.is_private:
+        return reply
     if ref.intent is not None and router.kb.has_entry(ref.intent):
         return router.answer_intent(ref.intent, ref.question)
-    return router.reply(ref.question)
+    return reply
+
+
+def _verified_ref(services: SlackServices, click: Click) -> ReplyRef | None:
+    """The click's reference if the bot signed it and the clicker looks like a Slack user."""
+    if not is_user_id(click.user):
+        return None
+    ref = ReplyRef.decode(click.value, services.signer)
+    if ref is None:
+        log.info("ignored a %s click whose value the bot did not sign", _action_name(click))
+    return ref
+
+
+def _action_name(click: Click) -> str:
+    return click.action_id if re.fullmatch(r"[a-z_0-9]{1,40}", click.action_id) else "unknown"
 
 
 async def _tell(services: SlackServices, click: Click, key: MessageKey) -> None:
@@ -118,19 +149,25 @@ async def handle_vote(
     client: AsyncWebClient,
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        await ack()
+    await ack()
+    async with services.work.guard("vote click"):
         click = Click(body, action)
-        ref = ReplyRef.decode(click.value)
-        if ref is None or not click.user:
+        ref = _verified_ref(services, click)
+        if ref is None:
             return
         if click.user in ref.voters:
             await _tell(services, click, MessageKey.SLACK_VOTE_ALREADY)
             return
         vote = Vote.UP if click.action_id == ACTION_VOTE_UP else Vote.DOWN
-        outcome = await services.reply_store.record_vote(
-            reply_id=ref.reply_id, user_id=click.user, vote=vote
-        )
+        try:
+            async with asyncio.timeout(VOTE_WAIT_SECONDS):
+                outcome = await services.reply_store.record_vote(
+                    reply_id=ref.reply_id, user_id=click.user, vote=vote
+                )
+        except Exception as error:  # storage down or slow: the voter still hears back
+            log.warning("a vote could not be stored in time: %s", describe_error(error))
+            await _tell(services, click, MessageKey.SLACK_VOTE_NOT_SAVED)
+            return
         if outcome is not VoteOutcome.UNKNOWN_REPLY:
             await _close_voting_for(services, client, click, ref)
         await _tell(services, click, _VOTE_WORDING[outcome])
@@ -143,22 +180,31 @@ async def _close_voting_for(
 
     Where only the asker reads it (a DM, an ephemeral reply) the buttons give way to a
     thank-you line; in a shared conversation they stay for others, carrying the voter's id.
+    The message is rebuilt from the verified reference, never from the clicked blocks.
     """
     kb = services.knowledge
+    reply = rebuild_reply(services.router, ref)
+    if reply.is_private:
+        return
     posted = click.posted_message
-    if posted is not None and click.message_blocks is not None:
+    if posted is not None:
         channel, ts = posted
         if ref.origin is Origin.CHANNEL:
-            blocks = with_voter(click.message_blocks, click.user)
+            voted = ref.with_voter(click.user)
+            message = reply_message(reply, kb, ref=voted, signer=services.signer)
         else:
-            blocks = with_feedback_closed(click.message_blocks, kb)
-        await client.chat_update(channel=channel, ts=ts, text=click.message_text, blocks=blocks)
+            message = reply_message(
+                reply, kb, ref=ref, signer=services.signer, feedback=FeedbackState.CLOSED
+            )
+        await client.chat_update(
+            channel=channel, ts=ts, text=message.text, blocks=message.block_dicts()
+        )
     elif click.is_ephemeral and click.response_url:
-        reply = rebuild_reply(services.router, ref)
         message = reply_message(
             reply,
             kb,
             ref=ref,
+            signer=services.signer,
             restate=True,
             share_button=True,
             feedback=FeedbackState.CLOSED,
@@ -174,17 +220,19 @@ async def handle_clarify_choice(
     client: AsyncWebClient,
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        await ack()
+    await ack()
+    async with services.work.guard("clarify click"):
         started = time.perf_counter()
         click = Click(body, action)
-        ref = ReplyRef.decode(click.value)
-        if ref is None or not click.user:
+        ref = _verified_ref(services, click)
+        if ref is None:
             return
         if click.user != ref.asker:
             await _tell(services, click, MessageKey.SLACK_CLARIFY_NOT_YOURS)
             return
         router = services.router
+        if router.reply(ref.question).is_private:
+            return  # never a clarify question: nothing to choose
         chosen = ref.choice if click.action_id != ACTION_CLARIFY_NONE else None
         if chosen is not None and not router.kb.has_entry(chosen):
             chosen = None
@@ -209,7 +257,12 @@ async def handle_clarify_choice(
         )
         is_command = ref.origin is Origin.COMMAND
         message = reply_message(
-            reply, router.kb, ref=answer_ref, restate=is_command, share_button=is_command
+            reply,
+            router.kb,
+            ref=answer_ref,
+            signer=services.signer,
+            restate=is_command,
+            share_button=is_command,
         )
         await _replace_message(services, client, click, message)
         services.record(
@@ -226,19 +279,22 @@ async def handle_share(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        await ack()
+    await ack()
+    async with services.work.guard("share click"):
         click = Click(body, action)
-        ref = ReplyRef.decode(click.value)
+        ref = _verified_ref(services, click)
         if ref is None or not click.response_url:
+            return
+        if click.user != ref.asker:
+            await _tell(services, click, MessageKey.SLACK_SHARE_NOT_YOURS)
             return
         reply = rebuild_reply(services.router, ref)
         if reply.is_private:
             await _tell(services, click, MessageKey.SLACK_SHARE_UNAVAILABLE)
             return
         origin = Origin.of_channel(click.channel or "")
-        shared_ref = replace(ref, origin=origin, voters=())
-        message = reply_message(reply, services.knowledge, ref=shared_ref, shared_by=ref.asker)
+        shared_ref = replace(ref, origin=origin, voters=(), shared=True)
+        message = reply_message(reply, services.knowledge, ref=shared_ref, signer=services.signer)
         await services.responses.post(
             click.response_url,
             {"response_type": "in_channel", "replace_original": False, **message.to_api()},
@@ -250,8 +306,8 @@ async def handle_measure_more(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        await ack()
+    await ack()
+    async with services.work.guard("measure click"):
         click = Click(body, action)
         if not click.response_url:
             return

@@ -7,6 +7,7 @@ message, so only the person who typed the command sees it. ``/ask`` restates the
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -23,18 +24,28 @@ from bot.slack.blocks import (
     plain_message,
     reply_message,
 )
-from bot.slack.services import new_reply_id, services_of
+from bot.slack.services import is_user_id, new_reply_id, services_of
+
+log = logging.getLogger(__name__)
+
+
+def _field(command: dict[str, Any], name: str) -> str:
+    value = command.get(name) if isinstance(command, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 async def handle_ask(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
     services = services_of(context)
-    async with services.work.track():
-        await ack()
+    await ack()
+    async with services.work.guard("/ask command"):
         started = time.perf_counter()
         router = services.router
-        question = " ".join(str(command.get("text") or "").split())
-        url = str(command["response_url"])
-        user = str(command["user_id"])
+        question = " ".join(_field(command, "text").split())
+        url = _field(command, "response_url")
+        user = _field(command, "user_id")
+        if not is_user_id(user) or not services.responses.permits(url):
+            log.info("ignored a /ask command without a Slack user or response_url")
+            return
         if not question:
             await services.responses.ephemeral(url, plain_message(ask_usage(router.kb)))
             return
@@ -42,7 +53,9 @@ async def handle_ask(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltC
         ref = ReplyRef(
             reply_id=new_reply_id(), asker=user, origin=Origin.COMMAND, question=question
         )
-        message = reply_message(reply, router.kb, ref=ref, restate=True, share_button=True)
+        message = reply_message(
+            reply, router.kb, ref=ref, signer=services.signer, restate=True, share_button=True
+        )
         await services.responses.ephemeral(url, message)
         services.record(
             reply,
@@ -58,10 +71,10 @@ async def handle_measures(
     ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        await ack()
+    await ack()
+    async with services.work.guard("/measures command"):
         router = services.router
-        name = " ".join(str(command.get("text") or "").split())
+        name = " ".join(_field(command, "text").split())
         if not name:
             message = measures_message(router.kb)
         else:
@@ -70,7 +83,11 @@ async def handle_measures(
                 message = measures_message(router.kb, unmatched=name)
             else:
                 message = measure_message(measure, router.kb)
-        await services.responses.ephemeral(str(command["response_url"]), message)
+        url = _field(command, "response_url")
+        if not services.responses.permits(url):
+            log.info("ignored a /measures command without a Slack response_url")
+            return
+        await services.responses.ephemeral(url, message)
 
 
 def register(app: AsyncApp) -> None:

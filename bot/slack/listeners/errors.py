@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+
+from bot.slack.failures import describe_error
 
 log = logging.getLogger(__name__)
 
 
-def describe_error(error: BaseException) -> str:
-    """A one-line description that never includes message text or request bodies."""
-    if isinstance(error, SlackApiError):
-        code = error.response.get("error") if error.response is not None else None
-        return f"SlackApiError({code or 'unknown'})"
-    return type(error).__name__
+_SAFE_NAME = re.compile(r"[a-z_/.]{1,40}")
 
 
-def describe_request(body: dict[str, Any] | None) -> str:
-    if not body:
+def _name(value: object) -> str:
+    """A type or command name from a request, or ``unknown``: never free text."""
+    return value if isinstance(value, str) and _SAFE_NAME.fullmatch(value) else "unknown"
+
+
+def describe_request(body: object) -> str:
+    if not isinstance(body, dict) or not body:
         return "request"
-    if isinstance(body.get("event"), dict):
-        return f"{body['event'].get('type', 'unknown')} event"
+    event = body.get("event")
+    if isinstance(event, dict):
+        return f"{_name(event.get('type'))} event"
     if "command" in body:
-        return f"{body['command']} command"
-    return f"{body.get('type', 'unknown')} request"
+        return f"{_name(body['command'])} command"
+    return f"{_name(body.get('type'))} request"
 
 
 async def handle_error(error: Exception, body: dict[str, Any] | None) -> None:
-    log.error("Slack %s failed: %s", describe_request(body), describe_error(error))
-    log.debug("failure details", exc_info=error)
+    """Bolt's last resort: one line, whatever the error or the body (never a traceback, which
+    could show request values in its frames)."""
+    try:
+        log.error("Slack %s failed: %s", describe_request(body), describe_error(error))
+    except Exception:  # this handler must not fail itself
+        log.error("a Slack request failed")
 
 
 def register(app: AsyncApp) -> None:

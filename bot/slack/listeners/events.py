@@ -8,6 +8,7 @@ the deduplicator. The bot ignores its own messages, other bots', and edits or de
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -18,13 +19,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import Origin, ReplyRef, reply_message
-from bot.slack.services import SlackServices, new_reply_id, services_of
+from bot.slack.services import SlackServices, is_user_id, new_reply_id, services_of
 
 log = logging.getLogger(__name__)
 
 # Message subtypes that are someone asking something; edits, deletions, joins and bot
 # messages are not.
 _ANSWERED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+# The shapes of Slack's conversation ids and message timestamps; anything else is not a
+# message the bot can answer.
+_CHANNEL_ID = re.compile(r"[CDGZ][A-Z0-9]{2,30}")
+_TS = re.compile(r"\d{1,12}\.\d{1,9}")
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
@@ -41,9 +46,34 @@ def is_ignored(event: dict[str, Any], bot_user_id: str | None) -> bool:
     if event.get("subtype") not in _ANSWERED_SUBTYPES:
         return True
     user = event.get("user")
-    if not isinstance(user, str) or not user or user == bot_user_id:
+    if not is_user_id(user) or user == bot_user_id:
         return True
-    return not (isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str))
+    channel, ts = event.get("channel"), event.get("ts")
+    return not (
+        isinstance(channel, str)
+        and _CHANNEL_ID.fullmatch(channel) is not None
+        and isinstance(ts, str)
+        and _TS.fullmatch(ts) is not None
+    )
+
+
+def _event_text(event: dict[str, Any]) -> str:
+    text = event.get("text")
+    return text if isinstance(text, str) else ""
+
+
+async def _bot_user_id(services: SlackServices, context: AsyncBoltContext) -> str | None:
+    """The bot's own user id; if the token is not verified yet, one verification (after the
+    ack, so Slack is not kept waiting)."""
+    if context.bot_user_id:
+        return context.bot_user_id
+    identity = services.identity
+    if identity is None:
+        return None
+    if identity.result is None:
+        with contextlib.suppress(Exception):
+            await identity.verify(context.client, attempts=1)
+    return identity.bot_user_id()
 
 
 async def claim_delivery(
@@ -52,9 +82,11 @@ async def claim_delivery(
     """True for the first delivery of this event and of the message it carries."""
     dedupe = services.deduplicator
     event_id = body.get("event_id")
-    if isinstance(event_id, str) and not await dedupe.claim(f"event:{event_id}"):
+    usable = isinstance(event_id, str) and event_id.isascii() and 0 < len(event_id) <= 64
+    if usable and not await dedupe.claim(f"event:{event_id}"):
         return False
-    team = body.get("team_id") or ""
+    team = body.get("team_id")
+    team = team if isinstance(team, str) and team.isascii() and len(team) <= 32 else ""
     return await dedupe.claim(f"message:{team}:{event['channel']}:{event['ts']}")
 
 
@@ -74,7 +106,7 @@ async def answer_message(
     reply = router.reply(question)
     origin = Origin.of_channel(channel)
     ref = ReplyRef(reply_id=new_reply_id(), asker=user, origin=origin, question=question)
-    message = reply_message(reply, router.kb, ref=ref).to_api()
+    message = reply_message(reply, router.kb, ref=ref, signer=services.signer).to_api()
     if reply.is_private and origin is not Origin.IM:
         await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
     else:
@@ -88,8 +120,9 @@ async def handle_app_mention(
     body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        if is_ignored(event, context.bot_user_id):
+    async with services.work.guard("app_mention event"):
+        bot_user_id = await _bot_user_id(services, context)
+        if is_ignored(event, bot_user_id):
             return
         if not await claim_delivery(services, body, event):
             return
@@ -100,7 +133,7 @@ async def handle_app_mention(
             channel=event["channel"],
             user=event["user"],
             thread_ts=event.get("thread_ts") or event["ts"],
-            question=strip_mention(str(event.get("text") or ""), context.bot_user_id),
+            question=strip_mention(_event_text(event), bot_user_id),
         )
 
 
@@ -108,8 +141,9 @@ async def handle_message(
     body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
     services = services_of(context)
-    async with services.work.track():
-        if event.get("channel_type") != "im" or is_ignored(event, context.bot_user_id):
+    async with services.work.guard("message event"):
+        bot_user_id = await _bot_user_id(services, context)
+        if event.get("channel_type") != "im" or is_ignored(event, bot_user_id):
             return
         if not await claim_delivery(services, body, event):
             return
@@ -120,7 +154,7 @@ async def handle_message(
             channel=event["channel"],
             user=event["user"],
             thread_ts=event.get("thread_ts"),
-            question=strip_mention(str(event.get("text") or ""), context.bot_user_id),
+            question=strip_mention(_event_text(event), bot_user_id),
         )
 
 
