@@ -75,6 +75,13 @@ class Candidate:
         }
 
 
+def _best_other(top_two: list[float], own: float) -> float:
+    """The best of the other candidates' values, given the two best values overall."""
+    if own >= top_two[0]:
+        return top_two[1] if len(top_two) > 1 else 0.0
+    return top_two[0]
+
+
 def _lexical_features(candidate: Candidate) -> tuple[tuple[str, float], ...]:
     return (
         ("lexical", candidate.lexical),
@@ -215,12 +222,8 @@ def score(
     for position, candidate in zip(positions, partial, strict=True):
         own_semantic = float(semantic[position])
         # The gap to the best other candidate: the best, or the second when this one is it.
-        other_semantic = best_semantic[1] if own_semantic >= best_semantic[0] else best_semantic[0]
-        if len(best_semantic) < 2 and own_semantic >= best_semantic[0]:
-            other_semantic = 0.0
-        other_lexical = best_lexical[1] if candidate.lexical >= best_lexical[0] else best_lexical[0]
-        if len(best_lexical) < 2 and candidate.lexical >= best_lexical[0]:
-            other_lexical = 0.0
+        other_semantic = _best_other(best_semantic, own_semantic)
+        other_lexical = _best_other(best_lexical, candidate.lexical)
         signals = {
             "semantic": own_semantic,
             "semantic_answer": float(semantic_answer[position]),

@@ -166,7 +166,8 @@ class SlackServices:
             confidence=reply.confidence,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             user_id=user_id,
-            question=reply.question,
+            # A message with a risk signal may be a disclosure: its text is never stored.
+            question="" if reply.risk else reply.question,
         )
         self.work.spawn(self.reply_store.record_reply(record), name="record_reply")
 

@@ -158,7 +158,7 @@ def test_every_rule_the_gate_names_is_a_declared_rule(router: Router) -> None:
 def test_a_demoted_rule_raises_the_risk_signal_instead_of_routing(router: Router) -> None:
     assert "harm_first_person" in router.kb.safety.classifier.demoted_rules
     general = router.general.analyse("we think grooming is happening in our youth club")
-    verdict, rule = router.safety.rules(general)
+    _, rule = router.safety.rules(general)
     if rule != "harm_first_person":
         pytest.skip("another rule decides this message")
     assessment = router.safety.assess("we think grooming is happening in our youth club", general)
