@@ -15,16 +15,15 @@ The run takes about two minutes on two cores.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import DEFAULT_MODEL_DIR
+from bot.training import rebuilt_identically
 
 DIMENSIONS = 256
 FILES = ("vectors.npy", "scales.npy", "tokenizer.json", "meta.json")
@@ -64,14 +63,6 @@ def build(output: Path) -> None:
     (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-def digest(directory: Path) -> dict[str, str]:
-    return {
-        name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
-        for name in FILES
-        if (directory / name).exists()
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.training.embeddings")
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR)
@@ -81,12 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         build(args.output)
         print(f"wrote {args.output}")
         return 0
-    with tempfile.TemporaryDirectory() as scratch:
-        build(Path(scratch))
-        fresh, shipped = digest(Path(scratch)), digest(args.output)
-    differ = sorted(name for name in FILES if fresh.get(name) != shipped.get(name))
-    print("identical" if not differ else f"differs: {', '.join(differ)}")
-    return 1 if differ else 0
+    return 0 if rebuilt_identically(build, args.output, FILES) else 1
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ gate's routing (safeguarding, refusal, answered normally) with the thresholds of
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from bot.core.safety_model import (
     classifier_text,
     hashed_features,
 )
+from bot.training import rebuilt_identically
 from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus
 
 BUCKETS = 1 << 17
@@ -217,9 +218,7 @@ def print_validation(
     print("gate recall per threshold pair (safeguarding, harmful): safeguarding / refusal / answer")
     for sg in (0.15, 0.2, 0.25, 0.3):
         for harm in (0.25, 0.3, 0.35, 0.4):
-            trial = ClassifierConfig(
-                sg, harm, config.harmful_override, config.override_concern, config.risk
-            )
+            trial = dataclasses.replace(config, safeguarding=sg, harmful=harm)
             routes = gate_routes(kb, examples, scores, trial)
             cells = []
             for name in ("safeguarding", "refusal", "answer"):
@@ -302,14 +301,6 @@ def train(
     )
 
 
-def digest(directory: Path) -> dict[str, str]:
-    return {
-        name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
-        for name in FILES
-        if (directory / name).exists()
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     from bot.core.knowledge import load_knowledge
     from bot.settings import Settings
@@ -342,12 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         print_validation(kb, examples, scores)
         return 0
     if args.check:
-        with tempfile.TemporaryDirectory() as scratch:
-            train(args.corpus, Path(scratch), embedder, kb=kb)
-            fresh, shipped = digest(Path(scratch)), digest(args.output)
-        differ = sorted(name for name in FILES if fresh.get(name) != shipped.get(name))
-        print("identical" if not differ else f"differs: {', '.join(differ)}")
-        return 1 if differ else 0
+        rebuilt = rebuilt_identically(
+            lambda folder: train(args.corpus, folder, embedder, kb=kb), args.output, FILES
+        )
+        return 0 if rebuilt else 1
     train(args.corpus, args.output, embedder, kb=kb)
     print(f"wrote {args.output}")
     return 0

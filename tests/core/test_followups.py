@@ -45,7 +45,7 @@ def test_a_question_with_its_own_subject_ignores_the_context(router: Router) -> 
 
 
 def test_vague_questions_ask_back_with_readable_choices(router: Router) -> None:
-    reply = router.reply("tell me about the money")
+    reply = router.reply("tell me about the home secretary")
     assert reply.kind is ReplyKind.CLARIFY
     assert len(reply.suggestions) >= 2
     assert all(s.question.endswith("?") for s in reply.suggestions)

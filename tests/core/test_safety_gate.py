@@ -113,7 +113,7 @@ def test_a_risk_signal_adds_where_to_get_help_and_makes_the_reply_private(
     assert not plain.is_private
     # With the risk threshold at zero, every message the gate lets through carries the signal.
     anxious = Router(
-        load_knowledge(knowledge_copy("safety.yaml", "\n  risk: 0.2", "\n  risk: 0.0"))
+        load_knowledge(knowledge_copy("safety.yaml", "\n  risk: 0.15", "\n  risk: 0.0"))
     )
     flagged = anxious.reply("Who chairs the taskforce?")
     assert flagged.risk

@@ -9,7 +9,8 @@ import pytest
 
 from bot.core.embedding import shared_embedder
 from bot.core.safety_model import SafetyClassifier
-from bot.training.safety import Thresholds, digest, route, train
+from bot.training import digest
+from bot.training.safety import FILES, Thresholds, route, train
 
 pytest.importorskip("sklearn", reason="training needs the train extra (scikit-learn)")
 
@@ -51,7 +52,7 @@ def test_training_twice_writes_identical_files(corpus: Path, tmp_path: Path) -> 
     embedder = shared_embedder()
     train(corpus, tmp_path / "one", embedder, buckets=1 << 12)
     train(corpus, tmp_path / "two", embedder, buckets=1 << 12)
-    first, second = digest(tmp_path / "one"), digest(tmp_path / "two")
+    first, second = digest(tmp_path / "one", FILES), digest(tmp_path / "two", FILES)
     assert first == second
     assert len(first) == 4
     meta = json.loads((tmp_path / "one" / "meta.json").read_text(encoding="utf-8"))
