@@ -126,6 +126,7 @@ class SourceIndex:
         self.unknown_idf = math.log(1 + count / 0.5)
         self.phrasing_weight = [sum(map(self.weight, p.terms)) for p in self.phrasings]
         self.phrasing_texts = [p.text for p in self.phrasings]
+        self.item_phrasing_texts = [[p.text for p in i.phrasings] for i in self.indexed]
         for postings in self.postings.values():
             postings.sort(key=lambda phrasing_id: self.phrasing_weight[phrasing_id])
         # Semantic: one row per phrasing (grouped by owner, in order) and one per item's answer.

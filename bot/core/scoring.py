@@ -75,6 +75,11 @@ class Candidate:
         }
 
 
+def _explained(credit: dict[str, float], weights: dict[str, float]) -> float:
+    """The weight of the question's terms that a candidate's words explain."""
+    return sum(weight * credit.get(term, 0.0) for term, weight in weights.items())
+
+
 def _best_other(top_two: list[float], own: float) -> float:
     """The best of the other candidates' values, given the two best values overall."""
     if own >= top_two[0]:
@@ -143,9 +148,11 @@ def _lexical(
 ) -> Candidate:
     config = index.config
     indexed = index.indexed[position]
-    credit = index.credit[position]
-    explained = sum(w * credit.get(t, 0.0) for t, w in weights.items()) / total if total else 0.0
-    similarity = max(fuzz.token_sort_ratio(analysis.text, p.text) for p in indexed.phrasings)
+    explained = _explained(index.credit[position], weights) / total if total else 0.0
+    best = process.extractOne(
+        analysis.text, index.item_phrasing_texts[position], scorer=fuzz.token_sort_ratio
+    )
+    similarity = best[1] if best else 0.0
     score = (
         config.phrasing_weight * overlap
         + config.explained_weight * explained
@@ -194,11 +201,11 @@ def score(
     weights = {term: index.question_weight(term) for term in analysis.terms}
     total = sum(weights.values())
     overlaps = _overlaps(index, analysis, weights, total) if total > 0 else {}
+    # Only candidates sharing a term with one of their phrasings (read through the capped
+    # postings) are ranked lexically, so this follows the question, not the base's size.
     explained_only = {
         position: config.phrasing_weight * overlap
-        + config.explained_weight
-        * sum(w * index.credit[position].get(t, 0.0) for t, w in weights.items())
-        / total
+        + config.explained_weight * _explained(index.credit[position], weights) / total
         for position, overlap in overlaps.items()
     }
     chosen = set(
@@ -209,8 +216,8 @@ def score(
         k = min(config.semantic_candidates, len(semantic))
         chosen |= {int(i) for i in np.argpartition(-semantic, k - 1)[:k]} if k else set()
     if not chosen and not analysis.terms:
-        position = _fuzzy_only(index, analysis)
-        chosen = {position} if position is not None else set()
+        close = _fuzzy_only(index, analysis)
+        chosen = {close} if close is not None else set()
     positions = sorted(chosen)
     partial = [
         _lexical(index, analysis, position, overlaps.get(position, 0.0), weights, total)
