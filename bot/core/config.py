@@ -42,9 +42,11 @@ class RouterConfig:
     weak_vocabulary_credit: float
     fuzzy_candidates: int
     postings_cap: int
+    lexical_prefilter: int
     fuzzy_only_threshold: float
     # semantic retrieval
     semantic_candidates: int
+    semantic_prefilter: int
     # decisions
     on_topic_threshold: float
     answer_probability: float
@@ -70,6 +72,8 @@ class RouterConfig:
                 "fuzzy_candidates",
                 "postings_cap",
                 "semantic_candidates",
+                "semantic_prefilter",
+                "lexical_prefilter",
                 "clarify_max_choices",
                 "clarify_max_terms",
                 "smalltalk_max_words",

@@ -136,6 +136,17 @@ class SourceIndex:
             self.semantic_starts.append(len(semantic_texts))
             semantic_texts += [*item.phrasings, *item.keywords]
         self.semantic_phrasings: npt.NDArray[np.float32] = embedder.embed_many(semantic_texts)
+        ends = [*self.semantic_starts[1:], len(semantic_texts)]
+        spans = list(zip(self.semantic_starts, ends, strict=True))
+        self.semantic_rows = [np.arange(a, b) for a, b in spans]
+        self.semantic_owner = np.repeat(np.arange(len(spans)), [b - a for a, b in spans])
+        centroids = (
+            np.stack([self.semantic_phrasings[a:b].mean(axis=0) for a, b in spans])
+            if items
+            else np.zeros((0, embedder.dimensions), dtype=np.float32)
+        )
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self.semantic_centroids = (centroids / np.where(norms > 0, norms, 1)).astype(np.float32)
         # An unstated item has no answer of its own: it offers its closest entries' facts, so
         # its answer vector is theirs (its own wording would read like one more phrasing).
         self.semantic_answers: npt.NDArray[np.float32] = embedder.embed_many(
@@ -163,9 +174,21 @@ class SourceIndex:
         if not self.indexed:
             empty = np.zeros(0, dtype=np.float32)
             return empty, empty
-        phrasing = self.semantic_phrasings @ vector
-        best = np.maximum.reduceat(phrasing, self.semantic_starts)
-        return best, self.semantic_answers @ vector
+        answers = self.semantic_answers @ vector
+        limit = self.config.semantic_prefilter
+        if len(self.indexed) <= limit:
+            phrasing = self.semantic_phrasings @ vector
+            return np.maximum.reduceat(phrasing, self.semantic_starts), answers
+        # A large base: rank items by their centroid, then take the exact best phrasing of
+        # the nearest ``limit`` only (the others keep their centroid's cosine, a lower bound
+        # of nothing but a fair rank).
+        best = self.semantic_centroids @ vector
+        nearest = np.argpartition(-best, limit - 1)[:limit]
+        rows = np.concatenate([self.semantic_rows[item] for item in nearest])
+        exact = np.full(len(best), -1.0, dtype=np.float32)
+        np.maximum.at(exact, self.semantic_owner[rows], self.semantic_phrasings[rows] @ vector)
+        best[nearest] = exact[nearest]
+        return best, answers
 
     # --- indexing -----------------------------------------------------------------------
 

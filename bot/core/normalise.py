@@ -176,7 +176,13 @@ class PhraseMatcher:
         return frozenset(label for _, _, labels in self.scan(sequence) for label in labels)
 
     def contains(self, sequence: tuple[str, ...]) -> bool:
-        return bool(self.scan(sequence))
+        """Whether any phrase occurs (the first match ends the search)."""
+        by_first = self._by_first
+        for index, word in enumerate(sequence):
+            for key, _ in by_first.get(word, ()):
+                if sequence[index : index + len(key)] == key:
+                    return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,9 @@ def score(
     overlaps = _overlaps(index, analysis, weights, total) if total > 0 else {}
     # Only candidates sharing a term with one of their phrasings (read through the capped
     # postings) are ranked lexically, so this follows the question, not the base's size.
+    if len(overlaps) > config.lexical_prefilter:
+        kept = heapq.nlargest(config.lexical_prefilter, overlaps, key=lambda p: overlaps[p])
+        overlaps = {position: overlaps[position] for position in kept}
     explained_only = {
         position: config.phrasing_weight * overlap
         + config.explained_weight * _explained(index.credit[position], weights) / total
