@@ -53,7 +53,7 @@ def _lines(
 ) -> list[str]:
     lines = [escape(reply.body)]
     if reply.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL):
-        for route in reply.support_routes:
+        for route in reply.listed_routes:
             contacts = " · ".join(escape(p) for p in (route.phone, route.url) if p)
             lines.append(
                 f"{bullet}{bold(escape(route.name))} ({escape(route.region)}): "

@@ -90,6 +90,13 @@ class Reply:
     support_routes: tuple[SupportRoute, ...] = ()
     confidence: float = 0.0
     risk: bool = False  # the message carried a risk signal: the body ends with where to get help
+    related: tuple[Suggestion, ...] = ()  # questions to ask next, after an answer
+
+    @property
+    def listed_routes(self) -> tuple[SupportRoute, ...]:
+        """The support routes to list after the body: each once, and not one whose
+        description the body already leads with."""
+        return tuple(r for r in self.support_routes if r.description.rstrip(". ") not in self.body)
 
     @property
     def is_private(self) -> bool:
