@@ -157,7 +157,7 @@ PLACEHOLDERS: Mapping[MessageKey, frozenset[str]] = {
     MessageKey.CORE_NOT_IN_SOURCE: frozenset({"missing"}),
     MessageKey.CORE_SOURCE_LINE: frozenset({"first", "last", "title"}),
     MessageKey.CORE_SOURCE_LINE_SINGLE: frozenset({"first", "title"}),
-    MessageKey.CORE_SAFEGUARDING_LEAD: frozenset({"contact", "name", "urgent"}),
+    MessageKey.CORE_SAFEGUARDING_LEAD: frozenset({"contact", "urgent"}),
     MessageKey.CORE_CONTACT: frozenset({"contact"}),
     MessageKey.CORE_CONTACT_LINE: frozenset({"contact"}),
     MessageKey.REPORT_PERIOD: frozenset({"days", "end", "start", "total"}),

@@ -131,7 +131,6 @@ class ReplyBuilder:
             body = self.kb.message(
                 MessageKey.CORE_SAFEGUARDING_LEAD,
                 urgent=urgent.description.rstrip(". "),
-                name=urgent.name,
                 contact=contact,
             )
         else:

@@ -313,7 +313,7 @@ def reply_message(
         )
     head.append(_section(escaped(reply.body, MAX_SECTION_TEXT)))
     if reply.listed_routes:
-        head.append(_section(_support_text(reply.listed_routes)))
+        head.append(_section(_support_text(reply.listed_routes, reply)))
     if reply.kind in _EXAMPLE_KINDS and reply.suggestions:
         head.append(_section(_bullets(s.question for s in reply.suggestions)))
 
@@ -382,13 +382,18 @@ def source_line(citation: Citation, kb: KnowledgeBase) -> str:
     return line
 
 
-def _support_text(routes: Iterable[SupportRoute]) -> str:
+def _support_text(routes: Iterable[SupportRoute], reply: Reply | None = None) -> str:
+    """Each route once; a route whose description the reply's body leads with is named
+    without repeating it."""
     lines: list[str] = []
     for route in routes:
         name = escape_mrkdwn(route.name)
         if route.url and not any(c in route.url for c in "<>| "):
             name = f"<{route.url}|{name}>"
-        line = f"• *{name}* ({escape_mrkdwn(route.region)}): {escape_mrkdwn(route.description)}"
+        description = route.description if reply is None else reply.route_description(route)
+        line = f"• *{name}* ({escape_mrkdwn(route.region)})"
+        if description:
+            line += f": {escape_mrkdwn(description)}"
         if route.phone:
             line += f" {escape_mrkdwn(route.phone)}"
         lines.append(line)

@@ -99,7 +99,7 @@ async def test_a_follow_up_that_discloses_harm_is_still_routed_to_safeguarding(
 async def test_a_vague_question_offers_readable_choices_and_none_of_these(
     bot: RunningBot, fake_slack: FakeSlack, knowledge: KnowledgeBase
 ) -> None:
-    call = await posted(bot, fake_slack, direct_message("tell me about the money"))
+    call = await posted(bot, fake_slack, direct_message("tell me about the Home Secretary"))
     clarify = block(call.body, "clarify")
     assert clarify is not None
     labels = [e["text"]["text"] for e in clarify["elements"]]
