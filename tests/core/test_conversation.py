@@ -158,7 +158,7 @@ def test_asking_for_a_person_is_recognised(
 def test_help_and_the_fallback_name_the_contact_only_when_one_is_set(
     kb: KnowledgeBase, router: Router
 ) -> None:
-    for question in ("help", "what is the weather like"):
+    for question in ("what can you do", "what is the weather like"):
         reply = router.reply(question)
         assert "mailto:x@example.org" in with_contact(reply, kb, "mailto:x@example.org").body
         assert with_contact(reply, kb, None) == reply

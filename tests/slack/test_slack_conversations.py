@@ -327,7 +327,7 @@ async def test_asking_for_a_person_gets_the_contact(
 async def test_help_the_fallback_and_app_home_show_the_contact(
     bot_with_contact: RunningBot, fake_slack: FakeSlack
 ) -> None:
-    help_call = await posted(bot_with_contact, fake_slack, direct_message("help"))
+    help_call = await posted(bot_with_contact, fake_slack, direct_message("what can you do"))
     assert CONTACT in visible_text(help_call.body)
     fallback = await posted(bot_with_contact, fake_slack, direct_message("what is the weather"))
     assert CONTACT in visible_text(fallback.body)
