@@ -63,3 +63,21 @@ class EventDeduplicator(Protocol):
     async def claim(self, key: str) -> bool:
         """True the first time ``key`` is seen within the TTL, False afterwards."""
         ...
+
+
+class ConversationStore(Protocol):
+    """What a conversation (a channel thread, a DM thread, or a DM) has been about: the entry
+    ids of its recent answers, never message text, for a limited time; and which threads
+    are the AI-app side panel's (assistant threads)."""
+
+    async def recall(self, key: str) -> tuple[str, ...]:
+        """The intents of the conversation's recent answers, most recent last."""
+        ...
+
+    async def remember(self, key: str, intent: str) -> None:
+        """Add an answered intent to the conversation (its time window starts again)."""
+        ...
+
+    async def mark_assistant_thread(self, key: str) -> None: ...
+
+    async def is_assistant_thread(self, key: str) -> bool: ...

@@ -156,6 +156,9 @@ class Settings:
     dedupe_ttl_seconds: int = 900
     redis_key_prefix: str = "hackathon-bot:"  # namespaces the dedupe keys in a shared Redis
     knowledge_poll_seconds: float = 2.0  # how often to look for knowledge edits; 0: SIGHUP only
+    # Conversations
+    conversation_ttl_seconds: int = 1800  # how long a follow-up can lean on an earlier answer
+    contact: str | None = None  # how to reach a person: a channel, an address or a URL
     web_workers: int = 1  # HTTP worker processes per replica
     worker_stall_seconds: float = 30.0  # a worker whose event loop is silent this long is killed
 
@@ -216,6 +219,10 @@ class Settings:
                 env, "KNOWLEDGE_POLL_SECONDS", default.knowledge_poll_seconds
             ),
             web_workers=_int(env, "WEB_CONCURRENCY", default.web_workers, minimum=1),
+            conversation_ttl_seconds=_int(
+                env, "CONVERSATION_TTL_SECONDS", default.conversation_ttl_seconds, minimum=1
+            ),
+            contact=_text(env, "CONTACT"),
         )
 
     def require(self, *names: str) -> None:

@@ -7,7 +7,9 @@ import json
 import sys
 
 from bot.commands._core import add_knowledge_option, load_router
+from bot.core.conversation import with_contact
 from bot.core.render import render_explanation, render_terminal, reply_json
+from bot.settings import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,12 +25,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     kb, router = load_router(args)
+    contact = Settings.from_env().contact  # how to reach a person, as in Slack
     text = " ".join(args.question)
     questions = sys.stdin if text == "-" else [text]
     for raw in questions:
         question = raw.rstrip("\r\n") if text == "-" else raw
         explanation = router.explain(question)
-        reply = explanation.reply
+        reply = with_contact(explanation.reply, kb, contact)
         if args.json:
             found = reply_json(kb, reply)
             if args.explain:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from bot.commands._core import add_knowledge_option
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
-from bot.ports import EventDeduplicator, ReplyStore
+from bot.ports import ConversationStore, EventDeduplicator, ReplyStore
 from bot.settings import Settings, listening_error
 
 log = logging.getLogger("bot.serve")
@@ -72,6 +72,7 @@ class Backends:
 
     reply_store: ReplyStore
     deduplicator: EventDeduplicator
+    conversations: ConversationStore
     close: Callable[..., Awaitable[None]]  # close(give_up_after=None)
     health: Callable[[], str | None] | None = None  # the storage writer's, for /health
     on_lost_rows: Callable[[Callable[[int], None]], None] | None = None
@@ -80,6 +81,7 @@ class Backends:
 async def open_backends(settings: Settings) -> Backends:
     """The stores the app runs with: replies in the database (unless STORE_REPLIES is off),
     event deduplication shared in Redis when REDIS_URL is set, else in this process's memory."""
+    from bot.deploy.conversations import conversation_store_for
     from bot.deploy.dedupe import open_event_deduplicator
     from bot.slack.memory import InMemoryReplyStore
     from bot.storage.serving import open_reply_store
@@ -107,6 +109,7 @@ async def open_backends(settings: Settings) -> Backends:
     return Backends(
         reply_store=sql_store or InMemoryReplyStore(),
         deduplicator=deduplicator,
+        conversations=conversation_store_for(settings, deduplicator),
         close=close,
         health=sql_store.health if sql_store is not None else None,
         on_lost_rows=on_lost_rows,
@@ -190,6 +193,7 @@ async def _serve_http(
             router,
             reply_store=runtime.reply_store(backends.reply_store),
             deduplicator=runtime.deduplicator(backends.deduplicator),
+            conversations=backends.conversations,
             installation_store=installs.installation_store if installs else None,
             oauth_settings=installs.oauth_settings if installs else None,
             retry_handlers=runtime.retry_handlers(),
@@ -249,6 +253,7 @@ async def _serve_socket_mode(settings: Settings, router: Router) -> None:
             router,
             reply_store=backends.reply_store,
             deduplicator=backends.deduplicator,
+            conversations=backends.conversations,
         )
         await slack_app.verify_token()
         handler = AsyncSocketModeHandler(slack_app.bolt, settings.slack_app_token.reveal())

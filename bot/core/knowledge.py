@@ -28,7 +28,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,7 @@ class Source:
     licence: str
     text: str
     path: Path
+    url: str | None = None  # the source's public address, when its metadata gives one
 
     @property
     def line_count(self) -> int:
@@ -201,6 +202,7 @@ class Entry(Askable):
     answer: str
     citations: tuple[Citation, ...]
     answers: frozenset[str]
+    related: tuple[str, ...] = ()  # curated related entries (ids), offered after the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,8 @@ class Lexicon:
     fillers: tuple[str, ...]
     subjects: frozenset[str]  # concept names an answer must share with the question
     entities: frozenset[str]  # concept names of named companies, countries and places
+    # spelled out the first time an answer uses one: {"CAID": "the Child Abuse Image Database"}
+    abbreviations: Mapping[str, str] = field(default_factory=dict)
 
     def extended(self, other: Lexicon) -> Lexicon:
         """This general lexicon with a source's own language added."""
@@ -257,6 +261,7 @@ class Lexicon:
             fillers=tuple(sorted({*self.fillers, *other.fillers})),
             subjects=self.subjects | other.subjects,
             entities=self.entities | other.entities,
+            abbreviations={**self.abbreviations, **other.abbreviations},
         )
 
 
@@ -319,6 +324,15 @@ class KnowledgeBase:
     def topic(self) -> str:
         """What the sources are about, from their metadata: "A", "A and B", "A, B and C"."""
         return _topic(self.sources)
+
+    @property
+    def abbreviations(self) -> Mapping[str, str]:
+        """Abbreviations an answer spells out the first time it uses them (``abbreviations``
+        in the lexicons: ``CAID: the Child Abuse Image Database``)."""
+        merged: dict[str, str] = dict(self.lexicon.abbreviations)
+        for lexicon in self.source_lexicons.values():
+            merged.update(lexicon.abbreviations)
+        return merged
 
     def message(self, key: MessageKey, **values: object) -> str:
         """The wording of ``key`` (for one source or several), with ``{topic}`` and ``values``
@@ -577,6 +591,7 @@ def _load_sources(directory: Path) -> dict[str, Source]:
             licence=reader.text(meta, "licence"),
             text=text_path.read_text(encoding="utf-8"),
             path=text_path,
+            url=reader.text(meta, "url", required=False) or None,
         )
     for stem in sorted(set(texts) - set(sources)):
         raise KnowledgeError(f"sources/{stem}.txt: has no metadata file {stem}.yaml beside it")
@@ -631,9 +646,12 @@ class _Citer:
 
 def _load_entries(reader: _Reader, citer: _Citer) -> tuple[Entry, ...]:
     entries: list[Entry] = []
-    for item in reader.items():
+    items = reader.items()
+    for item in items:
         reader.check_keys(
-            item, ("id", "question", "answer", "cite"), ("alternates", "answers", "keywords")
+            item,
+            ("id", "question", "answer", "cite"),
+            ("alternates", "answers", "keywords", "related"),
         )
         answers = reader.texts(item, "answers")
         bad = sorted(set(answers) - set(QUESTION_TYPES))
@@ -652,8 +670,15 @@ def _load_entries(reader: _Reader, citer: _Citer) -> tuple[Entry, ...]:
                 citations=citer.cite(reader, item),
                 answers=frozenset(answers),
                 keywords=reader.texts(item, "keywords"),
+                related=reader.texts(item, "related"),
             )
         )
+    ids = {entry.id for entry in entries}
+    for entry, item in zip(entries, items, strict=True):
+        for related in entry.related:
+            if related not in ids or related == entry.id:
+                problem = "itself" if related == entry.id else f"unknown entry {related!r}"
+                raise reader.fail(f"'related' names {problem}", item, reader.label(item))
     return tuple(entries)
 
 
@@ -803,6 +828,7 @@ _LEXICON_KEYS = (
     "fillers",
     "subjects",
     "entities",
+    "abbreviations",
 )
 
 
@@ -840,6 +866,14 @@ def _load_lexicon(reader: _Reader, general: Lexicon | None = None) -> Lexicon:
         raise reader.fail(f"'subjects' names unknown concept {unknown_subjects[0]!r}")
     typos_raw = reader.mapping(data.get("typos", {}), "'typos'")
     typos = {str(k): str(v) for k, v in typos_raw.items() if k != "__line__"}
+    abbreviations_raw = reader.mapping(data.get("abbreviations", {}), "'abbreviations'")
+    abbreviations: dict[str, str] = {}
+    for short, long in abbreviations_raw.items():
+        if short == "__line__":
+            continue
+        if not isinstance(long, str) or not long.strip() or not str(short).strip():
+            raise reader.fail(f"abbreviation {short!r} needs what it stands for")
+        abbreviations[str(short)] = " ".join(long.split())
     own = Lexicon(
         concepts=concepts,
         question_types=question_types,
@@ -850,6 +884,7 @@ def _load_lexicon(reader: _Reader, general: Lexicon | None = None) -> Lexicon:
         fillers=tuple(sorted(word_set("fillers"))),
         subjects=subjects,
         entities=entities,
+        abbreviations=abbreviations,
     )
     return own if general is None else general.extended(own)
 

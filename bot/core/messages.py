@@ -37,6 +37,10 @@ class MessageKey(StrEnum):
     CORE_RISK_NOTE = "core.risk_note"
     CORE_SOURCE_LINE = "core.source_line"
     CORE_SOURCE_LINE_SINGLE = "core.source_line_single"
+    CORE_SAFEGUARDING_LEAD = "core.safeguarding_lead"
+    CORE_CONTACT = "core.contact"
+    CORE_CONTACT_NONE = "core.contact_none"
+    CORE_CONTACT_LINE = "core.contact_line"
     TERMINAL_CHAT_INTRO = "terminal.chat_intro"
     TERMINAL_CHAT_BYE = "terminal.chat_bye"
     REPORT_TITLE = "report.title"
@@ -116,6 +120,9 @@ class MessageKey(StrEnum):
     SLACK_MEASURES_NO_MATCH = "slack.measures_no_match"
     SLACK_MEASURES_MORE_BUTTON = "slack.measures_more_button"
     SLACK_MORE_MEASURES = "slack.more_measures"
+    SLACK_ASSISTANT_GREETING = "slack.assistant_greeting"
+    SLACK_ASSISTANT_PROMPTS = "slack.assistant_prompts"
+    SLACK_ASSISTANT_STATUS = "slack.assistant_status"
     SLACK_HOME_TITLE = "slack.home_title"
     SLACK_HOME_INTRO = "slack.home_intro"
     SLACK_HOME_SOURCES = "slack.home_sources"
@@ -150,6 +157,9 @@ PLACEHOLDERS: Mapping[MessageKey, frozenset[str]] = {
     MessageKey.CORE_NOT_IN_SOURCE: frozenset({"missing"}),
     MessageKey.CORE_SOURCE_LINE: frozenset({"first", "last", "title"}),
     MessageKey.CORE_SOURCE_LINE_SINGLE: frozenset({"first", "title"}),
+    MessageKey.CORE_SAFEGUARDING_LEAD: frozenset({"contact", "urgent"}),
+    MessageKey.CORE_CONTACT: frozenset({"contact"}),
+    MessageKey.CORE_CONTACT_LINE: frozenset({"contact"}),
     MessageKey.REPORT_PERIOD: frozenset({"days", "end", "start", "total"}),
     MessageKey.REPORT_EMPTY: frozenset({"days"}),
     MessageKey.REPORT_ANSWER_RATE: frozenset({"answered", "asked", "rate"}),

@@ -53,11 +53,12 @@ def _lines(
 ) -> list[str]:
     lines = [escape(reply.body)]
     if reply.kind in (ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL):
-        for route in reply.support_routes:
+        for route in reply.listed_routes:
             contacts = " · ".join(escape(p) for p in (route.phone, route.url) if p)
+            description = reply.route_description(route)
+            said = f": {escape(description)}" if description else ""
             lines.append(
-                f"{bullet}{bold(escape(route.name))} ({escape(route.region)}): "
-                f"{escape(route.description)} {contacts}"
+                f"{bullet}{bold(escape(route.name))} ({escape(route.region)}){said} {contacts}"
             )
         return lines
     if reply.kind is ReplyKind.CLARIFY:

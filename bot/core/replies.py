@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from bot.core.conversation import RelatedQuestions, distinct_citations, spell_out
 from bot.core.knowledge import Entry, KnowledgeBase, SmalltalkTopic, Unstated
 from bot.core.messages import MessageKey
-from bot.core.reply import Citation, Reply, ReplyKind, RouteRole, Suggestion
+from bot.core.reply import Citation, Reply, ReplyKind, RouteRole, Suggestion, SupportRoute
+
+MAX_CLOSEST = 2  # "not in source": at most this many closest facts
 
 
 class ReplyBuilder:
@@ -15,16 +18,21 @@ class ReplyBuilder:
         self.kb = kb
         self._entries = {entry.id: entry for entry in kb.entries}
         self._unstated = {item.id: item for item in kb.unstated}
+        self.related = RelatedQuestions(kb)
+
+    def _spelled(self, text: str) -> str:
+        return spell_out(text, self.kb.abbreviations)
 
     def answer(self, intent: str, question: str, *, confidence: float = 1.0) -> Reply:
         entry = self._entries[intent]
         return Reply(
             question=question,
             kind=ReplyKind.ANSWER,
-            body=entry.answer,
+            body=self._spelled(entry.answer),
             intent=entry.id,
-            citations=entry.citations,
+            citations=distinct_citations(entry.citations),
             confidence=round(confidence, 4),
+            related=self.related.of(entry.id),
         )
 
     def combined(self, question: str, answers: Sequence[Reply], unanswered: Sequence[str]) -> Reply:
@@ -37,13 +45,15 @@ class ReplyBuilder:
         body += [
             self.kb.message(MessageKey.CORE_PART_NOT_ANSWERED, part=part) for part in unanswered
         ]
+        answered = [answer.intent for answer in answers if answer.intent]
         return Reply(
             question=question,
             kind=ReplyKind.ANSWER,
-            body=" ".join(body),
+            body=self._spelled(" ".join(body)),
             intent=answers[0].intent,
-            citations=tuple(citations),
+            citations=distinct_citations(citations),
             confidence=min(answer.confidence for answer in answers),
+            related=self.related.of(answers[0].intent, exclude=answered),
         )
 
     def not_in_source(
@@ -59,6 +69,7 @@ class ReplyBuilder:
             entry = self._entries.get(nearest) if nearest else None
             closest = [entry] if entry is not None else []
             intent = None
+        closest = closest[:MAX_CLOSEST]
         parts = [missing]
         if closest:
             parts.append(self.kb.message(MessageKey.CORE_CLOSEST_INTRO))
@@ -69,9 +80,9 @@ class ReplyBuilder:
         return Reply(
             question=question,
             kind=ReplyKind.NOT_IN_SOURCE,
-            body=" ".join(parts),
+            body=self._spelled(" ".join(parts)),
             intent=intent,
-            citations=tuple(citations),
+            citations=distinct_citations(citations),
             suggestions=tuple(Suggestion(e.id, e.question) for e in closest),
             confidence=round(confidence, 4),
         )
@@ -105,12 +116,22 @@ class ReplyBuilder:
         )
 
     def safeguarding(self, question: str, *, self_concern: bool) -> Reply:
-        routes = self.kb.support_routes
+        routes = _once(self.kb.support_routes)
         if self_concern:
             body = self.kb.message(MessageKey.CORE_REFUSAL_SUPPORT)
             routes = (
                 *self.kb.routes_with_role(RouteRole.SELF_HELP),
                 *(r for r in routes if r.role is not RouteRole.SELF_HELP),
+            )
+        elif routes:
+            # The most urgent line leads (the emergency route); the renderers do not repeat it
+            # among the routes (see ``Reply.listed_routes``).
+            urgent = (*self.kb.routes_with_role(RouteRole.EMERGENCY), routes[0])[0]
+            contact = urgent.phone or urgent.url or ""
+            body = self.kb.message(
+                MessageKey.CORE_SAFEGUARDING_LEAD,
+                urgent=urgent.description.rstrip(". "),
+                contact=contact,
             )
         else:
             body = self.kb.message(MessageKey.CORE_SAFEGUARDING)
@@ -145,3 +166,14 @@ class ReplyBuilder:
             suggestions=tuple(Suggestion(i, self._entries[i].question) for i in suggestions),
             confidence=1.0,
         )
+
+
+def _once(routes: Sequence[SupportRoute]) -> tuple[SupportRoute, ...]:
+    """Each route once (by name), in order."""
+    seen: set[str] = set()
+    kept: list[SupportRoute] = []
+    for route in routes:
+        if route.name.lower() not in seen:
+            seen.add(route.name.lower())
+            kept.append(route)
+    return tuple(kept)

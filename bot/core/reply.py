@@ -90,6 +90,24 @@ class Reply:
     support_routes: tuple[SupportRoute, ...] = ()
     confidence: float = 0.0
     risk: bool = False  # the message carried a risk signal: the body ends with where to get help
+    related: tuple[Suggestion, ...] = ()  # questions to ask next, after an answer
+
+    @property
+    def listed_routes(self) -> tuple[SupportRoute, ...]:
+        """The support routes to list after the body, each once (by name)."""
+        seen: set[str] = set()
+        listed: list[SupportRoute] = []
+        for route in self.support_routes:
+            if route.name.lower() not in seen:
+                seen.add(route.name.lower())
+                listed.append(route)
+        return tuple(listed)
+
+    def route_description(self, route: SupportRoute) -> str:
+        """A route's description as listed: empty when the body already leads with it (the
+        most urgent line is said once)."""
+        description = route.description.rstrip(". ")
+        return "" if description and description in self.body else route.description
 
     @property
     def is_private(self) -> bool:

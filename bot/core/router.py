@@ -201,6 +201,7 @@ class Router:
             support_routes=reply.support_routes,
             confidence=reply.confidence,
             risk=True,
+            related=reply.related,
         )
         return Explanation(flagged, explanation.safety, explanation.matched, explanation.decisions)
 

@@ -35,11 +35,12 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.router import Router
-from bot.ports import EventDeduplicator, ReplyStore
+from bot.ports import ConversationStore, EventDeduplicator, ReplyStore
 from bot.settings import Settings, SettingsError
 from bot.slack.failures import is_unreachable
 from bot.slack.identity import VERIFY_ATTEMPTS, VERIFY_DELAY_SECONDS, BotIdentity
 from bot.slack.listeners import register_listeners
+from bot.slack.memory import InMemoryConversationStore
 from bot.slack.services import (
     SERVICES_KEY,
     ResponseUrlPoster,
@@ -144,6 +145,7 @@ def create_app(
     *,
     reply_store: ReplyStore,
     deduplicator: EventDeduplicator,
+    conversations: ConversationStore | None = None,
     installation_store: AsyncInstallationStore | None = None,
     oauth_settings: AsyncOAuthSettings | None = None,
     retry_handlers: list[AsyncRetryHandler] | None = None,
@@ -191,6 +193,8 @@ def create_app(
         responses=responses,
         signer=button_signer(settings),
         identity=identity,
+        conversations=conversations or InMemoryConversationStore(settings.conversation_ttl_seconds),
+        contact=settings.contact,
     )
     if identity is not None:
         services.work.on_failure = _noting_unreachable(identity)

@@ -26,8 +26,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ContextActionsBlock,
     ContextBlock,
     DividerBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
@@ -35,6 +38,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core import render
+from bot.core.conversation import distinct_citations
 from bot.core.knowledge import KnowledgeBase, Measure
 from bot.core.messages import MessageKey
 from bot.core.render import escape_mrkdwn
@@ -55,8 +59,13 @@ ELLIPSIS = "…"
 FEEDBACK_BLOCK = "feedback"
 SHARE_BLOCK = "share"
 CLARIFY_BLOCK = "clarify"
-ACTION_VOTE_UP = "feedback_up"
+ACTION_VOTE_UP = "feedback_up"  # the custom vote buttons of messages posted before native ones
 ACTION_VOTE_DOWN = "feedback_down"
+ACTION_FEEDBACK = "feedback"  # Block Kit's native feedback_buttons
+VOTE_UP_PREFIX = "up:"
+VOTE_DOWN_PREFIX = "down:"
+RELATED_BLOCK = "related"
+ACTION_RELATED_PREFIX = "related_"
 ACTION_CLARIFY_PREFIX = "clarify_choose_"
 ACTION_CLARIFY_NONE = "clarify_none"
 ACTION_SHARE = "share_reply"
@@ -101,9 +110,9 @@ def escaped(text: str, limit: int) -> str:
 
 
 def block_quote(text: str, limit: int = MAX_SECTION_TEXT) -> str:
-    """Escaped ``text`` as an mrkdwn block quote (every line marked), within ``limit``."""
-    lines = [line.strip() for line in escape_mrkdwn(text).splitlines() if line.strip()]
-    quoted = "\n".join(f"> {line}" for line in lines) or "> "
+    """Escaped ``text`` as an mrkdwn block quote of one paragraph (the source's hard line wraps
+    reflowed), within ``limit``."""
+    quoted = f"> {' '.join(escape_mrkdwn(text).split())}".rstrip() or "> "
     if len(quoted) <= limit:
         return quoted
     head = quoted[: limit - len(ELLIPSIS)]
@@ -303,14 +312,16 @@ def reply_message(
             _context(_fill(kb.message(MessageKey.SLACK_YOU_ASKED), "question", reply.question))
         )
     head.append(_section(escaped(reply.body, MAX_SECTION_TEXT)))
-    if reply.support_routes:
-        head.append(_section(_support_text(reply.support_routes)))
+    if reply.listed_routes:
+        head.append(_section(_support_text(reply.listed_routes, reply)))
     if reply.kind in _EXAMPLE_KINDS and reply.suggestions:
         head.append(_section(_bullets(s.question for s in reply.suggestions)))
 
     tail: list[Block] = []
     if reply.kind is ReplyKind.CLARIFY and reply.suggestions:
         tail.append(_clarify_actions(reply, kb, ref, signer))
+    if reply.related:
+        tail.append(related_block(reply, ref, signer))
     if reply.kind in _FEEDBACK_KINDS and not reply.is_private:
         tail.append(feedback_block(kb, ref, feedback, signer))
     if share_button and not reply.is_private:
@@ -342,7 +353,9 @@ def citation_blocks(citations: Sequence[Citation], kb: KnowledgeBase, budget: in
     """Each citation as a source line and its quoted passage, within ``budget`` blocks.
 
     When not all fit, as many as fit are shown and a last line says how many were left out.
+    No passage is shown twice.
     """
+    citations = distinct_citations(citations)
     if 2 * len(citations) <= budget:
         shown = list(citations)
     else:
@@ -359,16 +372,28 @@ def citation_blocks(citations: Sequence[Citation], kb: KnowledgeBase, budget: in
 
 
 def source_line(citation: Citation, kb: KnowledgeBase) -> str:
-    return cut(escape_mrkdwn(render.source_line(kb, citation)), MAX_CONTEXT_TEXT)
+    """ "Source: TITLE, lines 42–56", linked to the source's public address when its metadata
+    gives one."""
+    line = cut(escape_mrkdwn(render.source_line(kb, citation)), MAX_CONTEXT_TEXT - 200)
+    source = kb.sources.get(citation.source)
+    url = source.url if source is not None else None
+    if url and len(url) < 200 and not any(c in url for c in "<>| \n"):
+        return f"<{url}|{line}>"
+    return line
 
 
-def _support_text(routes: Iterable[SupportRoute]) -> str:
+def _support_text(routes: Iterable[SupportRoute], reply: Reply | None = None) -> str:
+    """Each route once; a route whose description the reply's body leads with is named
+    without repeating it."""
     lines: list[str] = []
     for route in routes:
         name = escape_mrkdwn(route.name)
         if route.url and not any(c in route.url for c in "<>| "):
             name = f"<{route.url}|{name}>"
-        line = f"• *{name}* ({escape_mrkdwn(route.region)}): {escape_mrkdwn(route.description)}"
+        description = route.description if reply is None else reply.route_description(route)
+        line = f"• *{name}* ({escape_mrkdwn(route.region)})"
+        if description:
+            line += f": {escape_mrkdwn(description)}"
         if route.phone:
             line += f" {escape_mrkdwn(route.phone)}"
         lines.append(line)
@@ -398,19 +423,67 @@ def _clarify_actions(
 def feedback_block(
     kb: KnowledgeBase, ref: ReplyRef, state: FeedbackState, signer: ValueSigner
 ) -> Block:
+    """Block Kit's native feedback buttons (a ``context_actions`` block), or a thank-you line
+    once the asker has voted. Each button's value is the vote and the reply's signed
+    reference."""
     if state is FeedbackState.CLOSED:
         return ContextBlock(
             block_id=FEEDBACK_BLOCK,
             elements=[MarkdownTextObject(text=kb.message(MessageKey.SLACK_FEEDBACK_THANKS))],
         )
-    value = ref.encode(signer)
-    return ActionsBlock(
+    return ContextActionsBlock(
         block_id=FEEDBACK_BLOCK,
         elements=[
-            _button(kb.message(MessageKey.SLACK_FEEDBACK_UP), ACTION_VOTE_UP, value),
-            _button(kb.message(MessageKey.SLACK_FEEDBACK_DOWN), ACTION_VOTE_DOWN, value),
+            FeedbackButtonsElement(
+                action_id=ACTION_FEEDBACK,
+                positive_button=FeedbackButtonObject(
+                    text=cut(kb.message(MessageKey.SLACK_FEEDBACK_UP), MAX_BUTTON_TEXT),
+                    value=vote_value(VOTE_UP_PREFIX, ref, signer),
+                ),
+                negative_button=FeedbackButtonObject(
+                    text=cut(kb.message(MessageKey.SLACK_FEEDBACK_DOWN), MAX_BUTTON_TEXT),
+                    value=vote_value(VOTE_DOWN_PREFIX, ref, signer),
+                ),
+            )
         ],
     )
+
+
+def vote_value(prefix: str, ref: ReplyRef, signer: ValueSigner) -> str:
+    """A feedback button's value: the vote, then the reply's signed reference, within 2,000
+    characters (the question is cut further when the vote's prefix needs the room)."""
+    value = prefix + ref.encode(signer)
+    question = ref.question
+    while len(value) > MAX_BUTTON_VALUE and question:
+        question = question[: max(0, len(question) - (len(value) - MAX_BUTTON_VALUE) - 1)]
+        value = prefix + replace(ref, question=question).encode(signer)
+    return value
+
+
+def decode_vote(value: object, signer: ValueSigner) -> tuple[bool, ReplyRef] | None:
+    """(True for 👍, the reference) from a feedback button's value, or None when the bot did
+    not sign the reference."""
+    if not isinstance(value, str):
+        return None
+    for prefix, up in ((VOTE_UP_PREFIX, True), (VOTE_DOWN_PREFIX, False)):
+        if value.startswith(prefix):
+            ref = ReplyRef.decode(value[len(prefix) :], signer)
+            return None if ref is None else (up, ref)
+    return None
+
+
+def related_block(reply: Reply, ref: ReplyRef, signer: ValueSigner) -> ActionsBlock:
+    """Up to three related questions, one button each, as readable questions; each value is
+    the reference (signed) with the related entry as its choice."""
+    buttons = [
+        _button(
+            s.question,
+            f"{ACTION_RELATED_PREFIX}{n}",
+            replace(ref, choice=s.intent, intent=None, voters=()).encode(signer),
+        )
+        for n, s in enumerate(reply.related[:3])
+    ]
+    return ActionsBlock(block_id=RELATED_BLOCK, elements=buttons)
 
 
 def ask_usage(kb: KnowledgeBase) -> str:
@@ -493,8 +566,9 @@ def measure_message(measure: Measure, kb: KnowledgeBase) -> SlackMessage:
 # --- App Home ---------------------------------------------------------------------------------
 
 
-def home_view(kb: KnowledgeBase) -> dict[str, Any]:
-    """The App Home tab: what the bot is and draws on, the measures, examples, reporting."""
+def home_view(kb: KnowledgeBase, *, contact: str | None = None) -> dict[str, Any]:
+    """The App Home tab: what the bot is and draws on, the measures, examples, reporting, and
+    how to reach a person (the ``CONTACT`` setting), when one is configured."""
     blocks: list[Block] = [
         HeaderBlock(
             text=PlainTextObject(text=cut(kb.message(MessageKey.SLACK_HOME_TITLE), MAX_HEADER_TEXT))
@@ -525,6 +599,9 @@ def home_view(kb: KnowledgeBase) -> dict[str, Any]:
     blocks.append(_section(f"*{escape_mrkdwn(kb.message(MessageKey.SLACK_HOME_EXAMPLES))}*"))
     blocks.append(_section(_bullets(kb.example_questions)))
     blocks.append(_context(escaped(kb.message(MessageKey.SLACK_HOME_HOW_TO_ASK), MAX_CONTEXT_TEXT)))
+    if contact:
+        line = kb.message(MessageKey.CORE_CONTACT_LINE, contact=contact)
+        blocks.append(_context(escaped(line, MAX_CONTEXT_TEXT)))
     blocks.append(DividerBlock())
     blocks.append(_section(f"*{escape_mrkdwn(kb.message(MessageKey.SLACK_HOME_REPORT))}*"))
     blocks.append(

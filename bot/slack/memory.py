@@ -10,10 +10,15 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypeVar
 
+from bot.core.conversation import MAX_CONTEXT_INTENTS
 from bot.ports import ReplyRecord, Vote, VoteOutcome
 
 MIN_DEDUPE_TTL_SECONDS = 900.0
+_V = TypeVar("_V")
+CONVERSATION_TTL_SECONDS = 1800.0
+ASSISTANT_THREAD_TTL_SECONDS = 7 * 24 * 3600.0
 
 
 class InMemoryReplyStore:
@@ -88,3 +93,57 @@ class TTLEventDeduplicator:
             if expires_at > now:
                 return
             del self._expiry[oldest_key]
+
+
+class InMemoryConversationStore:
+    """Conversation context in this process's memory: entry ids per conversation key, each
+    conversation forgotten ``ttl_seconds`` after its last answer; at most ``max_keys``
+    conversations (the least recently answered go first)."""
+
+    def __init__(
+        self,
+        ttl_seconds: float = CONVERSATION_TTL_SECONDS,
+        *,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._max_keys = max_keys
+        self._clock = clock
+        self._context: OrderedDict[str, tuple[float, tuple[str, ...]]] = OrderedDict()
+        self._assistant: OrderedDict[str, float] = OrderedDict()
+
+    async def recall(self, key: str) -> tuple[str, ...]:
+        found = self._context.get(key)
+        if found is None or found[0] <= self._clock():
+            return ()
+        return found[1]
+
+    async def remember(self, key: str, intent: str) -> None:
+        now = self._clock()
+        intents = [i for i in await self.recall(key) if i != intent]
+        intents = [*intents, intent][-MAX_CONTEXT_INTENTS:]
+        self._context.pop(key, None)
+        self._context[key] = (now + self.ttl_seconds, tuple(intents))
+        _trim(self._context, self._max_keys, now, lambda value: value[0])
+
+    async def mark_assistant_thread(self, key: str) -> None:
+        now = self._clock()
+        self._assistant.pop(key, None)
+        self._assistant[key] = now + ASSISTANT_THREAD_TTL_SECONDS
+        _trim(self._assistant, self._max_keys, now, lambda value: value)
+
+    async def is_assistant_thread(self, key: str) -> bool:
+        expires = self._assistant.get(key)
+        return expires is not None and expires > self._clock()
+
+
+def _trim(
+    items: OrderedDict[str, _V], max_keys: int, now: float, expiry: Callable[[_V], float]
+) -> None:
+    """Drop expired entries from the oldest end, and the oldest beyond ``max_keys``."""
+    while items:
+        oldest = next(iter(items.values()))
+        if expiry(oldest) > now and len(items) <= max_keys:
+            return
+        items.popitem(last=False)

@@ -21,13 +21,15 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.core.conversation import with_contact
 from bot.core.knowledge import KnowledgeBase
-from bot.core.reply import Reply
+from bot.core.reply import Reply, ReplyKind
 from bot.core.router import Router
-from bot.ports import EventDeduplicator, ReplyRecord, ReplyStore
+from bot.ports import ConversationStore, EventDeduplicator, ReplyRecord, ReplyStore
 from bot.slack.blocks import Origin, SlackMessage
 from bot.slack.failures import ReportedError
 from bot.slack.identity import BotIdentity
+from bot.slack.memory import InMemoryConversationStore
 from bot.slack.signing import ValueSigner
 from bot.slack.work import InFlightWork
 
@@ -134,6 +136,8 @@ class SlackServices:
     responses: ResponseUrlPoster
     signer: ValueSigner = field(default_factory=ValueSigner.ephemeral)
     identity: BotIdentity | None = None  # None when installing into many workspaces
+    conversations: ConversationStore = field(default_factory=InMemoryConversationStore)
+    contact: str | None = None  # the CONTACT setting: how to reach a person
     work: InFlightWork = field(default_factory=InFlightWork)
 
     @property
@@ -144,6 +148,29 @@ class SlackServices:
     @property
     def knowledge(self) -> KnowledgeBase:
         return self.router.kb
+
+    async def reply_in(self, question: str, conversation: Conversation) -> Reply:
+        """The reply to a question asked in a conversation, leaning on what the
+        conversation's earlier answers were about (entry ids only)."""
+        context: tuple[str, ...] = ()
+        for key in conversation.keys:
+            context = await self.conversations.recall(key)
+            if context:
+                break
+        return self.finish(self.router.reply(question, context=context))
+
+    def finish(self, reply: Reply) -> Reply:
+        """The reply with the way to reach a person, where it belongs."""
+        return with_contact(reply, self.router.kb, self.contact)
+
+    async def remember(self, conversation: Conversation, reply: Reply) -> None:
+        """Note what an answer was about, for the conversation's follow-ups."""
+        if reply.kind is not ReplyKind.ANSWER or reply.intent is None:
+            return
+        if not self.router.kb.has_entry(reply.intent):
+            return
+        for key in conversation.keys:
+            await self.conversations.remember(key, reply.intent)
 
     def record(
         self,
@@ -178,6 +205,25 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 def is_user_id(value: object) -> bool:
     """Whether ``value`` has the shape of a Slack user id (``U…`` or ``W…``)."""
     return isinstance(value, str) and _USER_ID.fullmatch(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where follow-ups find their context: the keys of the conversation, most specific
+    first (a thread, then the DM it is in). Keys name a workspace, a channel and a thread,
+    never a person or any text."""
+
+    keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, team_id: str | None, channel: str, thread_ts: str | None) -> Conversation:
+        """A channel thread, a DM thread, or a DM outside threads."""
+        team = team_id or ""
+        top = f"{team}:{channel}:"
+        if thread_ts is None:
+            return cls((top,))
+        thread = f"{team}:{channel}:{thread_ts}"
+        return cls((thread, top) if channel.startswith("D") else (thread,))
 
 
 def new_reply_id() -> str:

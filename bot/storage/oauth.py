@@ -50,7 +50,7 @@ from bot.storage.database import Database
 log = logging.getLogger(__name__)
 
 # The bot scopes the app asks for; deploy/slack-app-manifest.yaml asks for the same.
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history")
+BOT_SCOPES = ("app_mentions:read", "assistant:write", "chat:write", "commands", "im:history")
 STATE_EXPIRATION_SECONDS = 600
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

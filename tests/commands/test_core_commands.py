@@ -52,6 +52,24 @@ def test_chat_answers_until_quit(
     assert out.rstrip().endswith("Goodbye.")
 
 
+def test_chat_remembers_the_previous_answer_for_a_follow_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("what is CAID?\nwho uses it?\nquit\n"))
+    assert main(["chat", "--no-history"]) == 0
+    out = capsys.readouterr().out
+    assert "used by the NCA" in out
+    assert "Which of these do you mean?" not in out
+
+
+def test_chat_without_an_earlier_answer_asks_back(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("who uses it?\nquit\n"))
+    assert main(["chat", "--no-history"]) == 0
+    assert "Which of these do you mean?" in capsys.readouterr().out
+
+
 def test_check_summarises_and_reports_full_coverage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out

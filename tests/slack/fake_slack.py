@@ -249,6 +249,12 @@ class FakeSlack:
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "views.publish":
             return {"ok": True, "view": body.get("view")}
+        if method in (
+            "assistant.threads.setStatus",
+            "assistant.threads.setSuggestedPrompts",
+            "assistant.threads.setTitle",
+        ):
+            return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 
     async def _response_url(self, request: web.Request) -> web.Response:
@@ -265,6 +271,13 @@ class FakeSlack:
 
 
 async def _read_body(request: web.Request) -> dict[str, Any]:
+    if request.query:  # some slack_sdk methods send their arguments as query parameters
+        fields = dict(request.query)
+        return {**fields, **(await _read_body_only(request))}
+    return await _read_body_only(request)
+
+
+async def _read_body_only(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         data = await request.json()
         return data if isinstance(data, dict) else {}

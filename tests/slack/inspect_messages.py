@@ -85,11 +85,24 @@ def block(body: dict[str, Any], block_id: str) -> dict[str, Any] | None:
 
 
 def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The buttons of a message. Block Kit's native feedback buttons appear as two, named
+    ``feedback_up`` and ``feedback_down``; a click on either sends ``click_action_id``."""
     found: list[dict[str, Any]] = []
     for b in body.get("blocks", []):
         for element in b.get("elements", []):
             if element.get("type") == "button":
                 found.append({**element, "block_id": b.get("block_id")})
+            if element.get("type") == "feedback_buttons":
+                for key, name in (("positive_button", "up"), ("negative_button", "down")):
+                    found.append(
+                        {
+                            **element[key],
+                            "type": "feedback_buttons",
+                            "action_id": f"feedback_{name}",
+                            "click_action_id": element["action_id"],
+                            "block_id": b.get("block_id"),
+                        }
+                    )
         accessory = b.get("accessory")
         if accessory and accessory.get("type") == "button":
             found.append({**accessory, "block_id": b.get("block_id")})
@@ -104,7 +117,10 @@ def button(body: dict[str, Any], action_id: str) -> dict[str, Any]:
 
 def value_of(element: dict[str, Any]) -> dict[str, Any]:
     """What a button's signed value carries (the signature itself is checked by the bot)."""
-    text, separator, _ = element["value"].rpartition("~")
+    value = element["value"]
+    if element.get("type") == "feedback_buttons":
+        value = value.partition(":")[2]  # "up:" or "down:", then the reference
+    text, separator, _ = value.rpartition("~")
     assert separator, "button values are signed"
     decoded = json.loads(text)
     assert isinstance(decoded, dict)

@@ -186,8 +186,8 @@ def block_actions(
         "response_url": response_url,
         "actions": [
             {
-                "type": "button",
-                "action_id": action["action_id"],
+                "type": action.get("type", "button"),
+                "action_id": action.get("click_action_id", action["action_id"]),
                 "block_id": action.get("block_id", "b"),
                 "text": action.get("text", {"type": "plain_text", "text": "x"}),
                 "value": action.get("value", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import replace
@@ -20,6 +21,7 @@ from bot.slack.blocks import (
     ReplyRef,
     block_quote,
     cut,
+    decode_vote,
     escaped,
     home_view,
     measures_message,
@@ -225,10 +227,12 @@ def test_recording_a_voter_keeps_the_other_blocks(knowledge: KnowledgeBase) -> N
     voted = ref().with_voter("U0VOTER")
     updated = reply_message(reply, knowledge, ref=voted, signer=SIGNER).block_dicts()
     assert updated[0] == blocks[0]
-    for button in buttons({"blocks": updated}):
-        decoded = ReplyRef.decode(button["value"], SIGNER)
+    feedback = [b for b in buttons({"blocks": updated}) if b["block_id"] == "feedback"]
+    assert len(feedback) == 2
+    for button in feedback:
+        decoded = decode_vote(button["value"], SIGNER)
         assert decoded is not None
-        assert decoded.voters == ("U0VOTER",)
+        assert decoded[1].voters == ("U0VOTER",)
 
 
 def test_only_a_real_user_id_becomes_a_mention(knowledge: KnowledgeBase) -> None:
@@ -239,3 +243,31 @@ def test_only_a_real_user_id_becomes_a_mention(knowledge: KnowledgeBase) -> None
     forged_ref = replace(ref(), asker="U1> <!channel", shared=True)
     forged = reply_message(reply, knowledge, ref=forged_ref, signer=SIGNER).to_api()
     assert not PING.search(mrkdwn_text(forged))
+
+
+def test_a_quote_is_one_paragraph_and_its_source_line_links_to_the_source(
+    knowledge: KnowledgeBase,
+) -> None:
+    source = next(iter(knowledge.sources.values()))
+    linked = dataclasses.replace(
+        knowledge,
+        sources={source.id: dataclasses.replace(source, url="https://www.gov.uk/news/x")},
+    )
+    wrapped = Citation(
+        source.id, source.title, 3, 4, "at a hackathon in the United\nStates co-hosted"
+    )
+    reply = Reply(
+        question="q",
+        kind=ReplyKind.ANSWER,
+        body="An answer.",
+        intent="x",
+        citations=(wrapped, wrapped),
+    )
+    body = reply_message(reply, linked, ref=ref(), signer=SIGNER).to_api()
+    texts = [b.get("text", {}).get("text", "") for b in body["blocks"]]
+    quotes = [text for text in texts if text.startswith("> ")]
+    assert quotes == ["> at a hackathon in the United States co-hosted"], "reflowed, shown once"
+    assert "<https://www.gov.uk/news/x|Source: " in mrkdwn_text(body)
+    assert "lines 3–4" in visible_text(body)
+    plain = reply_message(reply, knowledge, ref=ref(), signer=SIGNER).to_api()
+    assert "<http" not in mrkdwn_text(plain), "no link without a url in the metadata"

@@ -38,7 +38,11 @@ async def test_a_mention_is_answered_in_a_new_thread_with_citations_and_buttons(
     assert any(
         b["type"] == "section" and b["text"]["text"].startswith("> ") for b in body["blocks"]
     )
-    assert {b["action_id"] for b in buttons(body)} == {"feedback_up", "feedback_down"}
+    assert {b["action_id"] for b in buttons(body)} >= {"feedback_up", "feedback_down"}
+    feedback = block(body, "feedback")
+    assert feedback is not None
+    assert feedback["type"] == "context_actions", "Block Kit's native feedback buttons"
+    assert [e["type"] for e in feedback["elements"]] == ["feedback_buttons"]
 
 
 async def test_the_bots_mention_is_stripped_before_routing(

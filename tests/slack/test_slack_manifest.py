@@ -32,12 +32,18 @@ def test_events_match_the_listeners(manifest: dict[str, Any]) -> None:
         "app_mention",
         "message.im",
         "app_home_opened",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
         "app_uninstalled",
         "tokens_revoked",
     }
     source = source_of_listeners()
     for event in ("app_mention", "message", "app_home_opened"):
         assert f'app.event("{event}")' in source
+    # The side panel's events are handled by Bolt's AsyncAssistant (the context change by its
+    # default handler, which saves the context).
+    assert "assistant.thread_started(" in source
+    assert "app.assistant(" in source
     # The many-workspace events are handled by the storage layer's OAuth set-up.
     oauth_source = (BOT_PACKAGE.parent / "storage" / "oauth.py").read_text()
     for event in ("app_uninstalled", "tokens_revoked"):
@@ -58,7 +64,13 @@ def test_both_slash_commands_have_usage_hints(manifest: dict[str, Any]) -> None:
 
 def test_scopes_cover_every_web_api_call_the_bot_makes(manifest: dict[str, Any]) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"app_mentions:read", "chat:write", "commands", "im:history"}
+    assert scopes == {
+        "app_mentions:read",
+        "assistant:write",
+        "chat:write",
+        "commands",
+        "im:history",
+    }
     source = "\n".join(p.read_text() for p in BOT_PACKAGE.rglob("*.py"))
     calls = set(re.findall(r"client\.(\w+)\(", source)) - {"send_dict"}  # response_url posts
     needs = {
@@ -77,6 +89,7 @@ def test_interactivity_home_tab_and_socket_mode(manifest: dict[str, Any]) -> Non
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["bot_user"]["display_name"]
+    assert manifest["features"]["assistant_view"]["assistant_description"]
 
 
 def test_the_http_request_urls_point_at_the_events_path() -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, errors, events, home
+from bot.slack.listeners import actions, assistant, commands, errors, events, home
 
 
 def register_listeners(app: AsyncApp) -> None:
+    assistant.register(app)  # before the message listener: it takes panel threads first
     events.register(app)
     home.register(app)
     commands.register(app)

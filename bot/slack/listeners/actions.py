@@ -1,4 +1,6 @@
-"""Button clicks: feedback votes, clarify choices, "Share in channel" and a measure's "More".
+"""Button clicks: feedback votes (Block Kit's native feedback buttons, and the custom vote
+buttons of older messages), clarify choices, related questions, "Share in channel" and a
+measure's "More".
 
 Each acknowledges at once, then acts on what the button's value carries
 (:class:`~bot.slack.blocks.ReplyRef`), but only when the bot signed that value; a message is
@@ -28,7 +30,9 @@ from bot.ports import Vote, VoteOutcome
 from bot.slack.blocks import (
     ACTION_CLARIFY_NONE,
     ACTION_CLARIFY_PREFIX,
+    ACTION_FEEDBACK,
     ACTION_MEASURE_MORE,
+    ACTION_RELATED_PREFIX,
     ACTION_SHARE,
     ACTION_VOTE_DOWN,
     ACTION_VOTE_UP,
@@ -37,13 +41,20 @@ from bot.slack.blocks import (
     ReplyRef,
     SlackMessage,
     clarify_declined_message,
+    decode_vote,
     measure_message,
     measures_message,
     plain_message,
     reply_message,
 )
 from bot.slack.failures import describe_error
-from bot.slack.services import SlackServices, is_user_id, new_reply_id, services_of
+from bot.slack.services import (
+    Conversation,
+    SlackServices,
+    is_user_id,
+    new_reply_id,
+    services_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +95,9 @@ class Click:
         channel = _object(body.get("channel"))
         self.channel: str | None = _text(container.get("channel_id")) or _text(channel.get("id"))
         self.message_ts: str | None = _text(container.get("message_ts")) or _text(message.get("ts"))
+        self.thread_ts: str | None = _text(container.get("thread_ts")) or _text(
+            message.get("thread_ts")
+        )
 
     @property
     def posted_message(self) -> tuple[str, str] | None:
@@ -115,6 +129,16 @@ def _verified_ref(services: SlackServices, click: Click) -> ReplyRef | None:
     if ref is None:
         log.info("ignored a %s click whose value the bot did not sign", _action_name(click))
     return ref
+
+
+def _verified_vote(services: SlackServices, click: Click) -> tuple[bool, ReplyRef] | None:
+    """A native feedback click's vote and reference, if the bot signed the reference."""
+    if not is_user_id(click.user):
+        return None
+    vote = decode_vote(click.value, services.signer)
+    if vote is None:
+        log.info("ignored a feedback click whose value the bot did not sign")
+    return vote
 
 
 def _action_name(click: Click) -> str:
@@ -152,13 +176,17 @@ async def handle_vote(
     await ack()
     async with services.work.guard("vote click"):
         click = Click(body, action)
-        ref = _verified_ref(services, click)
+        if click.action_id == ACTION_FEEDBACK:  # native feedback buttons: "up:" / "down:" + ref
+            decoded = _verified_vote(services, click)
+            up, ref = decoded if decoded is not None else (False, None)
+        else:
+            up, ref = click.action_id == ACTION_VOTE_UP, _verified_ref(services, click)
         if ref is None:
             return
         if click.user in ref.voters:
             await _tell(services, click, MessageKey.SLACK_VOTE_ALREADY)
             return
-        vote = Vote.UP if click.action_id == ACTION_VOTE_UP else Vote.DOWN
+        vote = Vote.UP if up else Vote.DOWN
         try:
             async with asyncio.timeout(VOTE_WAIT_SECONDS):
                 outcome = await services.reply_store.record_vote(
@@ -265,10 +293,78 @@ async def handle_clarify_choice(
             share_button=is_command,
         )
         await _replace_message(services, client, click, message)
+        if not is_command and click.channel:
+            # The chosen entry is what the conversation is now about, for its follow-ups.
+            thread = click.thread_ts
+            if thread is None and ref.origin is Origin.CHANNEL:
+                thread = click.message_ts
+            await services.remember(Conversation.of(click.team_id, click.channel, thread), reply)
         services.record(
             reply,
             reply_id=answer_ref.reply_id,
             origin=ref.origin,
+            team_id=click.team_id,
+            user_id=click.user,
+            started=started,
+        )
+
+
+async def handle_related(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    """A related question clicked: answered in the same thread, or privately (through the
+    click's ``response_url``) where the answer it follows was private (privacy re-derived from
+    the original question, never taken from the reference)."""
+    services = services_of(context)
+    await ack()
+    async with services.work.guard("related click"):
+        started = time.perf_counter()
+        click = Click(body, action)
+        ref = _verified_ref(services, click)
+        router = services.router
+        if ref is None or ref.choice is None or not router.kb.has_entry(ref.choice):
+            return
+        question = router.kb.entry(ref.choice).question
+        reply = services.finish(router.answer_intent(ref.choice, question))
+        private = (
+            click.is_ephemeral
+            or ref.origin is Origin.COMMAND
+            or click.channel is None
+            or router.reply(ref.question).is_private
+        )
+        origin = Origin.COMMAND if private else Origin.of_channel(click.channel or "")
+        answer_ref = ReplyRef(
+            reply_id=new_reply_id(),
+            asker=click.user,
+            origin=origin,
+            question=question,
+            intent=ref.choice,
+        )
+        message = reply_message(
+            reply, router.kb, ref=answer_ref, signer=services.signer, restate=True
+        )
+        if private:
+            if not click.response_url:
+                return
+            await services.responses.ephemeral(click.response_url, message)
+        else:
+            assert click.channel is not None
+            thread = click.thread_ts
+            if thread is None and origin is Origin.CHANNEL:
+                thread = click.message_ts  # a channel answer always stays in its thread
+            await client.chat_postMessage(
+                channel=click.channel, thread_ts=thread, **message.to_api()
+            )
+            conversation = Conversation.of(click.team_id, click.channel, thread)
+            await services.remember(conversation, reply)
+        services.record(
+            reply,
+            reply_id=answer_ref.reply_id,
+            origin=origin,
             team_id=click.team_id,
             user_id=click.user,
             started=started,
@@ -318,7 +414,10 @@ async def handle_measure_more(
 
 
 def register(app: AsyncApp) -> None:
-    app.action(re.compile(f"^({ACTION_VOTE_UP}|{ACTION_VOTE_DOWN})$"))(handle_vote)
+    app.action(re.compile(f"^({ACTION_VOTE_UP}|{ACTION_VOTE_DOWN}|{ACTION_FEEDBACK})$"))(
+        handle_vote
+    )
+    app.action(re.compile(f"^{re.escape(ACTION_RELATED_PREFIX)}\\d$"))(handle_related)
     app.action(re.compile(f"^({re.escape(ACTION_CLARIFY_PREFIX)}\\d+|{ACTION_CLARIFY_NONE})$"))(
         handle_clarify_choice
     )

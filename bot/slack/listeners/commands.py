@@ -49,7 +49,7 @@ async def handle_ask(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltC
         if not question:
             await services.responses.ephemeral(url, plain_message(ask_usage(router.kb)))
             return
-        reply = router.reply(question)
+        reply = services.finish(router.reply(question))
         ref = ReplyRef(
             reply_id=new_reply_id(), asker=user, origin=Origin.COMMAND, question=question
         )

@@ -18,8 +18,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.reply import Reply, ReplyKind
 from bot.slack.blocks import Origin, ReplyRef, reply_message
-from bot.slack.services import SlackServices, is_user_id, new_reply_id, services_of
+from bot.slack.services import (
+    Conversation,
+    SlackServices,
+    is_user_id,
+    new_reply_id,
+    services_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,21 +106,45 @@ async def answer_message(
     user: str,
     thread_ts: str | None,
     question: str,
-) -> None:
-    """Reply to a question asked in a conversation; private replies go only to the asker."""
+    conversation: Conversation | None = None,
+) -> Reply:
+    """Reply to a question asked in a conversation; private replies go only to the asker.
+
+    The question may lean on what the conversation's earlier answers were about (a follow-up
+    such as "when is it?"); the answer's entry is remembered for the next one.
+    """
     started = time.perf_counter()
     router = services.router
-    reply = router.reply(question)
+    conversation = conversation or Conversation.of(team_id, channel, thread_ts)
+    reply = await services.reply_in(question, conversation)
     origin = Origin.of_channel(channel)
-    ref = ReplyRef(reply_id=new_reply_id(), asker=user, origin=origin, question=question)
+    ref = ReplyRef(
+        reply_id=new_reply_id(),
+        asker=user,
+        origin=origin,
+        question=question,
+        intent=_leaned_on_context(services, question, reply),
+    )
     message = reply_message(reply, router.kb, ref=ref, signer=services.signer).to_api()
     if reply.is_private and origin is not Origin.IM:
         await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
     else:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+    await services.remember(conversation, reply)
     services.record(
         reply, reply_id=ref.reply_id, origin=origin, team_id=team_id, user_id=user, started=started
     )
+    return reply
+
+
+def _leaned_on_context(services: SlackServices, question: str, reply: Reply) -> str | None:
+    """The entry of an answer that only the conversation's context gave ("who uses it?"), so
+    that a click can rebuild this very answer from its reference; None otherwise."""
+    if reply.kind is not ReplyKind.ANSWER or reply.intent is None:
+        return None
+    if not services.knowledge.has_entry(reply.intent):
+        return None
+    return None if services.router.reply(question).intent == reply.intent else reply.intent
 
 
 async def handle_app_mention(

@@ -20,7 +20,9 @@ async def publish_home(
         user = event.get("user")
         if event.get("tab", "home") != "home" or not isinstance(user, str) or not is_user_id(user):
             return
-        await client.views_publish(user_id=user, view=home_view(services.knowledge))
+        await client.views_publish(
+            user_id=user, view=home_view(services.knowledge, contact=services.contact)
+        )
 
 
 def register(app: AsyncApp) -> None:
