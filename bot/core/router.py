@@ -146,7 +146,9 @@ class Router:
         if general.is_empty:
             reply = self.replies.fallback(question, MessageKey.CORE_EMPTY_QUESTION)
             return Explanation(reply, None, None, ())
-        assessment = self.safety.assess(text, general)
+        # A curated small-talk phrase, word for word ("help", "thanks"), is judged by the rules
+        # alone: one or two words are too little for the classifier to read.
+        assessment = self.safety.assess(text, general, classify=general.text not in self._smalltalk)
         if assessment.verdict is not SafetyVerdict.SAFE:
             if assessment.verdict is SafetyVerdict.REFUSAL:
                 reply = self.replies.refusal(question)
@@ -306,6 +308,8 @@ class Router:
         topic = self._smalltalk.get(analysis.text)
         if topic is not None or not 0 < len(analysis.words) <= self.config.smalltalk_max_words:
             return topic
+        if analysis.question_types:
+            return None  # "how much is it?" asks for a fact, whatever its words
         content = {w for w in analysis.words if w not in self._smalltalk_filler}
         if not content:
             return None

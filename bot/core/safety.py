@@ -146,15 +146,16 @@ class SafetyCheck:
             return SafetyVerdict.REFUSAL, rule
         return SafetyVerdict.SAFE, None
 
-    def assess(self, text: str, analysis: Analysis) -> SafetyAssessment:
+    def assess(self, text: str, analysis: Analysis, *, classify: bool = True) -> SafetyAssessment:
         """The gate's verdict for a message: the rules and the classifier, either routing it.
         A demoted rule (``classifier.demoted_rules``) does not route; it raises the risk
-        signal instead."""
+        signal instead. With ``classify`` false (a curated small-talk phrase, word for word),
+        only the rules judge."""
         rule_verdict, rule = self.rules(analysis)
         demoted = rule is not None and rule.split("+")[0] in self._config.demoted_rules
         if demoted:
             rule_verdict = SafetyVerdict.SAFE
-        scores = self._classifier.scores(text) if self._classifier is not None else None
+        scores = self._classifier.scores(text) if self._classifier and classify else None
         model_verdict = _model_verdict(scores, self._config) if scores else SafetyVerdict.SAFE
         verdict = _combine(rule_verdict, model_verdict, scores, self._config)
         risk = verdict is SafetyVerdict.SAFE and (

@@ -67,3 +67,9 @@ def test_explain_shows_the_decision_and_each_signal(router: Router) -> None:
     assert 0 < best.probability <= 1
     assert best.semantic > 0
     assert best.lexical > 0
+
+
+def test_a_short_question_for_a_fact_is_not_small_talk(router: Router) -> None:
+    reply = router.reply("how much is it?", context=["innovation-call-amount"])
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.intent == "innovation-call-amount"

@@ -164,3 +164,12 @@ def test_a_demoted_rule_raises_the_risk_signal_instead_of_routing(router: Router
     assessment = router.safety.assess("we think grooming is happening in our youth club", general)
     assert assessment.demoted
     assert assessment.verdict is not SafetyVerdict.SAFE or assessment.risk
+
+
+def test_a_curated_small_talk_phrase_is_judged_by_the_rules_alone(router: Router) -> None:
+    explanation = router.explain("help")
+    assert explanation.reply.kind is ReplyKind.SMALLTALK
+    assert explanation.safety is not None
+    assert explanation.safety.scores is None
+    # Anything more than the phrase itself is classified as usual.
+    assert router.explain("help, someone keeps messaging me").safety.scores is not None  # type: ignore[union-attr]
