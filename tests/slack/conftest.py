@@ -3,6 +3,7 @@ over HTTP to the fake Slack (``fake_slack``, with ``kb`` and ``router``, in test
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,17 +55,9 @@ class RunningBot:
         assert await self.slack_app.services.work.wait_idle(IDLE_WITHIN), "bot never went idle"
 
 
-@pytest.fixture
-async def bot(fake_slack: FakeSlack, router: Router) -> AsyncIterator[RunningBot]:
-    store = InMemoryReplyStore()
-    slack_app = create_app(
-        bot_settings(fake_slack),
-        router,
-        reply_store=store,
-        deduplicator=TTLEventDeduplicator(),
-    )
-    assert await slack_app.verify_token(), "auth.test against the fake Slack failed"
-    fake_slack.calls.clear()  # the start-up check is not what the tests look at
+@contextlib.asynccontextmanager
+async def serving(slack_app: SlackApp, store: InMemoryReplyStore) -> AsyncIterator[RunningBot]:
+    """Serve a Bolt app over HTTP on a free loopback port, with a signed-request sender."""
     web_app = create_web_app(slack_app, signing_secret=SIGNING_SECRET)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
@@ -79,3 +72,18 @@ async def bot(fake_slack: FakeSlack, router: Router) -> AsyncIterator[RunningBot
             yield RunningBot(slack_app, store, base, SlackSender(session, f"{base}/slack/events"))
         finally:
             await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(fake_slack: FakeSlack, router: Router) -> AsyncIterator[RunningBot]:
+    store = InMemoryReplyStore()
+    slack_app = create_app(
+        bot_settings(fake_slack),
+        router,
+        reply_store=store,
+        deduplicator=TTLEventDeduplicator(),
+    )
+    assert await slack_app.verify_token(), "auth.test against the fake Slack failed"
+    fake_slack.calls.clear()  # the start-up check is not what the tests look at
+    async with serving(slack_app, store) as running:
+        yield running

@@ -8,22 +8,17 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.core.knowledge import KnowledgeBase
 from bot.core.router import Router
 from bot.ports import Vote
 from bot.slack.app import create_app
 from bot.slack.memory import InMemoryConversationStore, InMemoryReplyStore, TTLEventDeduplicator
-from bot.slack.server import create_web_app
-from tests.slack.conftest import RunningBot, bot_settings
+from tests.slack.conftest import RunningBot, bot_settings, serving
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.slack.inspect_messages import block, button, value_of, visible_text
 from tests.slack.slack_requests import (
-    SIGNING_SECRET,
-    SlackSender,
     block_actions,
     direct_message,
     mention,
@@ -301,19 +296,8 @@ async def bot_with_contact(fake_slack: FakeSlack, router: Router) -> AsyncIterat
         deduplicator=TTLEventDeduplicator(),
         conversations=InMemoryConversationStore(),
     )
-    runner = web.AppRunner(create_web_app(slack_app, signing_secret=SIGNING_SECRET))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    base = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        try:
-            yield RunningBot(slack_app, store, base, SlackSender(session, f"{base}/slack/events"))
-        finally:
-            await runner.cleanup()
+    async with serving(slack_app, store) as running:
+        yield running
 
 
 @pytest.mark.parametrize("question", ["human please", "talk to a human", "real person please"])
