@@ -74,6 +74,19 @@ _INDIRECT = (
         re.IGNORECASE,
     ),
 )
+# Polite frames around a question: "I would be grateful if you could tell me who ...", "Could
+# you kindly confirm whether ...", "I am writing to ask when ...": the question is what follows.
+_POLITE_FRAME = re.compile(
+    r"^\s*(?:(?:i|we)\s*(?:'d|would|should)\s+be\s+(?:most\s+|very\s+)?(?:grateful|obliged|"
+    r"glad|thankful)\s+if\s+you\s+(?:could|would|can)\s+|(?:could|would|can)\s+you\s+"
+    r"(?:please\s+|kindly\s+)?(?:be\s+so\s+kind\s+as\s+to\s+)?|(?:i|we)\s*(?:'m|am|are)\s+"
+    r"writing\s+to\s+|(?:i|we)\s+(?:was|were)\s+wondering\s+|may\s+i\s+(?:ask|enquire|inquire)\s+"
+    r"|(?:please\s+)?(?:kindly\s+)?)"
+    r"(?:(?:please\s+)?(?:tell|inform|advise|confirm|clarify|explain|let)\s+(?:me|us)?\s*"
+    r"(?:know\s+)?|ask\s+|enquire\s+|inquire\s+)?"
+    r"(?:as\s+to\s+|about\s+)?(?P<question>(?:who|what|when|where|which|why|how|whether|if)\b.+)$",
+    re.IGNORECASE,
+)
 
 
 def _strip_wrapping(sentence: str) -> str:
@@ -84,6 +97,10 @@ def _strip_wrapping(sentence: str) -> str:
 
 
 def _indirect(sentence: str) -> str | None:
+    framed = _POLITE_FRAME.match(sentence)
+    if framed and framed.end("question") - framed.start("question") < len(sentence.strip()):
+        question = framed["question"]
+        return re.sub(r"^(?:whether|if)\b", "is it true that", question, flags=re.IGNORECASE)
     for pattern in _INDIRECT:
         found = pattern.match(sentence)
         if found:
@@ -112,6 +129,10 @@ def set_apart(message: str) -> str:
     result = []
     for sentence in kept:
         indirect = _indirect(sentence)
-        result.append(indirect if indirect and "?" not in sentence else sentence)
+        framed = _POLITE_FRAME.match(sentence)
+        if indirect and ("?" not in sentence or framed):
+            result.append(indirect)
+        else:
+            result.append(sentence)
     core = " ".join(result).strip()
     return core if len(core.split()) >= 1 else message

@@ -9,7 +9,8 @@ Training data: the labelled question sets of tests/core/questions/ and the devel
 candidate entry is an example: right when its citations overlap the expected lines. For a
 question the source does not answer, every candidate entry is wrong. A logistic regression
 over the candidates' signals gives the fusion weights; the thresholds are then chosen by
-coordinate search for the best accuracy of the whole router on the same sets.
+coordinate search for the whole router's best score on the same sets: right replies less the
+answers given where the source has none (a false answer costs as much as a right reply earns).
 
 Cross-validation holds out each question file in turn (a writer or a register), fits the
 weights on the rest, and scores the held-out file with the whole router, so the figure says
@@ -30,6 +31,7 @@ import numpy as np
 from bot.core.config import FusionWeights, RouterConfig
 from bot.core.evaluation import EvalItem, evaluate, load_items
 from bot.core.knowledge import Entry, KnowledgeBase, load_knowledge
+from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
 from bot.core.wrappers import set_apart
@@ -99,8 +101,19 @@ def with_config(kb: KnowledgeBase, config: RouterConfig) -> Router:
     return Router(dataclasses.replace(kb, router_config=config))
 
 
+# A confident wrong answer costs more than saying the source does not say: each false answer
+# counts against the objective as much as a right reply counts for it.
+FALSE_ANSWER_COST = 1.0
+
+
 def accuracy(router: Router, items: list[EvalItem]) -> float:
-    return evaluate(router, items).accuracy
+    """The objective the thresholds maximise: the share of right replies, less the cost of
+    the answers given where none was due."""
+    report = evaluate(router, items)
+    due_none = [r for r in report.results if "answer" not in r.item.expect]
+    false = sum(r.reply.kind is ReplyKind.ANSWER for r in due_none)
+    right = sum(r.correct for r in report.results)
+    return (right - FALSE_ANSWER_COST * false) / len(report.results)
 
 
 def search_thresholds(
@@ -116,7 +129,11 @@ def search_thresholds(
                 if found > best + 1e-9:
                     best, config = found, trial
     print("thresholds: " + ", ".join(f"{n}={getattr(config, n)}" for n in FITTED))
-    print(f"accuracy on the training sets: {100 * best:.1f} %")
+    final = evaluate(with_config(kb, config), items)
+    print(
+        f"on the training sets: {100 * final.accuracy:.1f} % right, "
+        f"{100 * final.false_answer_rate:.1f} % false answers"
+    )
     return config
 
 

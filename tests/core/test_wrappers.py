@@ -20,6 +20,15 @@ from bot.core.wrappers import set_apart
         ("I need to brief my boss on the innovation call", "tell me about the innovation call"),
         ("I want to mention the taskforce in a lesson tomorrow.", "tell me about the taskforce"),
         ("Good morning, when is the ministerial? Many thanks", "when is the ministerial?"),
+        (
+            "I would be grateful if you could tell me who chaired the taskforce.",
+            "who chaired the taskforce.",
+        ),
+        (
+            "I am writing to ask when the ministerial takes place.",
+            "when the ministerial takes place.",
+        ),
+        ("Could you kindly confirm whether the tool is free?", "is it true that the tool is free?"),
     ],
 )
 def test_wrappers_are_set_apart(message: str, core: str) -> None:
