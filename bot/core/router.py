@@ -28,7 +28,7 @@ from bot.core.embedding import StaticEmbedder, shared_embedder
 from bot.core.index import Item, SourceIndex, general_vocabulary, make_analyser
 from bot.core.knowledge import KnowledgeBase, Measure, SmalltalkTopic
 from bot.core.messages import MessageKey
-from bot.core.normalise import MAX_QUESTION_CHARS, Analysis, fold, stems, words
+from bot.core.normalise import MAX_QUESTION_CHARS, Analyser, Analysis, fold, stems, words
 from bot.core.policy import Decision, DecisionKind, decide
 from bot.core.replies import ReplyBuilder
 from bot.core.reply import Reply, ReplyKind
@@ -119,7 +119,7 @@ class Router:
         }
 
     @property
-    def analyser(self) -> object:
+    def analyser(self) -> Analyser:
         """The first source's analyser (for tests and curators)."""
         return next(iter(self.indexes.values())).analyser
 

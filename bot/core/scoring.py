@@ -87,15 +87,6 @@ def _best_other(top_two: list[float], own: float) -> float:
     return top_two[0]
 
 
-def _lexical_features(candidate: Candidate) -> tuple[tuple[str, float], ...]:
-    return (
-        ("lexical", candidate.lexical),
-        ("explained", candidate.explained),
-        ("wrong_type", float(candidate.wrong_type)),
-        ("other_subject", float(candidate.other_subject)),
-    )
-
-
 def fuse(candidate: Candidate, weights: FusionWeights) -> float:
     """The fusion model's probability for a candidate's signals."""
     z = sum(getattr(weights, name) * value for name, value in candidate.features().items())
@@ -234,26 +225,13 @@ def score(
         # The gap to the best other candidate: the best, or the second when this one is it.
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, candidate.lexical)
-        signals = {
-            "semantic": own_semantic,
-            "semantic_answer": float(semantic_answer[position]),
-            "semantic_gap": own_semantic - other_semantic,
-            "lexical_gap": candidate.lexical - other_lexical,
-        }
-        z = config.fusion.bias + sum(
-            getattr(config.fusion, name) * value
-            for name, value in (*_lexical_features(candidate), *signals.items())
+        complete = replace(
+            candidate,
+            semantic=own_semantic,
+            semantic_answer=float(semantic_answer[position]),
+            semantic_gap=own_semantic - other_semantic,
+            lexical_gap=candidate.lexical - other_lexical,
         )
-        probability = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
-        fused.append(
-            replace(
-                candidate,
-                semantic=signals["semantic"],
-                semantic_answer=signals["semantic_answer"],
-                semantic_gap=signals["semantic_gap"],
-                lexical_gap=signals["lexical_gap"],
-                probability=probability,
-            )
-        )
+        fused.append(replace(complete, probability=fuse(complete, config.fusion)))
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused
