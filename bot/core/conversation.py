@@ -24,13 +24,25 @@ MAX_CONTEXT_INTENTS = 5  # the intents a conversation keeps, most recent last
 
 class RelatedQuestions:
     """The related questions of entries, each worked out on first use (linear in the number
-    of entries) and kept."""
+    of entries) and kept. Each entry's content words are read once, when the base is built,
+    so no question pays for reading them all."""
 
     def __init__(self, kb: KnowledgeBase, limit: int = MAX_RELATED) -> None:
         self.kb = kb
         self.limit = limit
         self._entries = {entry.id: entry for entry in kb.entries}
-        self._content: dict[str, frozenset[str]] | None = None
+        stop = kb.lexicon.stopwords
+        self._content = {
+            e.id: frozenset(s for s in stems(f"{e.question} {e.answer}") if s not in stop)
+            for e in kb.entries
+        }
+        self._lines = {e.id: _line_set(e.citations) for e in kb.entries}
+        # Who shares a line or a word with whom: a related entry shares at least one of them,
+        # so only those are compared.
+        self._sharing: dict[object, list[str]] = {}
+        for e in kb.entries:
+            for key in (*self._lines[e.id], *self._content[e.id]):
+                self._sharing.setdefault(key, []).append(e.id)
         self._related: dict[str, tuple[str, ...]] = {}
 
     def ids(self, intent: str | None) -> tuple[str, ...]:
@@ -50,31 +62,29 @@ class RelatedQuestions:
         )
 
     def _compute(self, entry: Entry) -> tuple[str, ...]:
-        if self._content is None:
-            stop = self.kb.lexicon.stopwords
-            self._content = {
-                e.id: frozenset(s for s in stems(f"{e.question} {e.answer}") if s not in stop)
-                for e in self.kb.entries
-            }
-        content = self._content
+        content, lines = self._content[entry.id], self._lines[entry.id]
         chosen = list(entry.related[: self.limit])
+        others = {
+            other
+            for key in (*lines, *content)
+            for other in self._sharing.get(key, ())
+            if other != entry.id and other not in chosen
+        }
         scored = []
-        for other in self.kb.entries:
-            if other.id == entry.id or other.id in chosen:
-                continue
-            shared = _shared_lines(entry.citations, other.citations)
-            overlap = _overlap(content[entry.id], content[other.id])
+        for other in others:
+            shared = len(lines & self._lines[other])
+            overlap = _overlap(content, self._content[other])
             if shared or overlap > 0:
-                scored.append((-shared, -overlap, other.id))
+                scored.append((-shared, -overlap, other))
         scored.sort()
         chosen += [other for _, _, other in scored[: max(0, self.limit - len(chosen))]]
         return tuple(chosen)
 
 
-def _shared_lines(a: Sequence[Citation], b: Sequence[Citation]) -> int:
-    """How many source lines two citation lists have in common."""
-    lines = {(c.source, n) for c in a for n in range(c.first_line, c.last_line + 1)}
-    return sum((c.source, n) in lines for c in b for n in range(c.first_line, c.last_line + 1))
+def _line_set(citations: Sequence[Citation]) -> frozenset[tuple[str, int]]:
+    return frozenset(
+        (c.source, n) for c in citations for n in range(c.first_line, c.last_line + 1)
+    )
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
