@@ -82,9 +82,7 @@ class RelatedQuestions:
 
 
 def _line_set(citations: Sequence[Citation]) -> frozenset[tuple[str, int]]:
-    return frozenset(
-        (c.source, n) for c in citations for n in range(c.first_line, c.last_line + 1)
-    )
+    return frozenset((c.source, n) for c in citations for n in range(c.first_line, c.last_line + 1))
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
