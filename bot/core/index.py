@@ -74,6 +74,11 @@ def make_analyser(lexicon: Lexicon, texts: Sequence[str]) -> Analyser:
     )
 
 
+def general_analyser(kb: KnowledgeBase) -> Analyser:
+    """The analyser of the general lexicon (safety and small talk run on it)."""
+    return make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
+
+
 class SourceIndex:
     """The lexical and semantic index of one source's entries and unstated items."""
 

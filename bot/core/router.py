@@ -18,6 +18,7 @@ Checks run in a fixed order:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.core.embedding import StaticEmbedder, shared_embedder
-from bot.core.index import Item, SourceIndex, general_vocabulary, make_analyser
+from bot.core.index import Item, SourceIndex, general_analyser
 from bot.core.knowledge import KnowledgeBase, Measure, SmalltalkTopic
 from bot.core.messages import MessageKey
 from bot.core.normalise import MAX_QUESTION_CHARS, Analyser, Analysis, fold, stems, words
@@ -89,7 +90,7 @@ class Router:
         self.config = kb.router_config
         self.embedder = embedder or shared_embedder()
         self.replies = ReplyBuilder(kb)
-        self.general = make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
+        self.general = general_analyser(kb)
         self.safety = SafetyCheck(kb.safety, shared_classifier(self.embedder))
         grouped: dict[str, list[Item]] = {source: [] for source in kb.sources}
         items: list[Item] = [*kb.entries, *kb.unstated]
@@ -193,19 +194,9 @@ class Router:
             return explanation
         reply = explanation.reply
         body = f"{reply.body} {self.kb.message(MessageKey.CORE_RISK_NOTE)}"
-        flagged = Reply(
-            question=reply.question,
-            kind=reply.kind,
-            body=body,
-            intent=reply.intent,
-            citations=reply.citations,
-            suggestions=reply.suggestions,
-            support_routes=reply.support_routes,
-            confidence=reply.confidence,
-            risk=True,
-            related=reply.related,
+        return dataclasses.replace(
+            explanation, reply=dataclasses.replace(reply, body=body, risk=True)
         )
-        return Explanation(flagged, explanation.safety, explanation.matched, explanation.decisions)
 
     @staticmethod
     def _focus(text: str) -> str:
@@ -230,25 +221,29 @@ class Router:
                 return False
         return True
 
-    def _best_source(self, text: str) -> tuple[SourceIndex, list[Candidate]]:
+    def _scored(self, text: str) -> list[tuple[SourceIndex, Analysis, list[Candidate]]]:
+        """Each source's analysis of a text and its candidates, most probable first."""
         vector = self.embedder.embed(text)
-        best: tuple[SourceIndex, list[Candidate]] | None = None
+        found = []
         for index in self.indexes.values():
-            candidates = score(index, index.analyser.analyse(text), vector)
-            top = candidates[0].probability if candidates else -1.0
-            if best is None or top > (best[1][0].probability if best[1] else -1.0):
-                best = (index, candidates)
-        assert best is not None  # the loader guarantees at least one source with entries
-        return best
+            analysis = index.analyser.analyse(text)
+            found.append((index, analysis, score(index, analysis, vector)))
+        return found
+
+    def _best_source(self, text: str) -> tuple[SourceIndex, list[Candidate]]:
+        """The source with the most probable candidate, and its candidates."""
+        index, _, candidates = max(
+            self._scored(text), key=lambda s: s[2][0].probability if s[2] else -1.0
+        )
+        return index, candidates
 
     def _decide(self, text: str) -> Decision:
         """Each source decides; the strongest claim wins. When no source is on topic and
         none answers, the reply is the general fallback, whatever the sources' scores."""
-        vector = self.embedder.embed(text)
-        decisions = []
-        for index in self.indexes.values():
-            analysis = index.analyser.analyse(text)
-            decisions.append(decide(text, analysis, score(index, analysis, vector), index))
+        decisions = [
+            decide(text, analysis, candidates, index)
+            for index, analysis, candidates in self._scored(text)
+        ]
         best = max(decisions, key=lambda d: d.strength)
         if best.strength[:2] == (0, 0):
             return Decision(

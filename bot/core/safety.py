@@ -94,6 +94,27 @@ def _concern_kind(scores: Scores) -> SafetyVerdict:
     return SafetyVerdict.SAFEGUARDING
 
 
+def gate(
+    rule_verdict: SafetyVerdict,
+    rule: str | None,
+    scores: Scores | None,
+    config: ClassifierConfig,
+) -> tuple[SafetyVerdict, SafetyVerdict, SafetyVerdict, bool]:
+    """The gate's verdict from the rules' verdict (and the rule that decided it) and the
+    classifier's scores: (verdict, rules' verdict after demotion, classifier's verdict, whether
+    the rule was demoted). One implementation for serving and for validation."""
+    demoted = rule is not None and rule.split("+")[0] in config.demoted_rules
+    if demoted:
+        rule_verdict = SafetyVerdict.SAFE
+    model_verdict = _model_verdict(scores, config) if scores else SafetyVerdict.SAFE
+    return (
+        _combine(rule_verdict, model_verdict, scores, config),
+        rule_verdict,
+        model_verdict,
+        demoted,
+    )
+
+
 def _combine(
     rule: SafetyVerdict, model: SafetyVerdict, scores: Scores | None, config: ClassifierConfig
 ) -> SafetyVerdict:
@@ -152,14 +173,13 @@ class SafetyCheck:
         signal instead. With ``classify`` false (a curated small-talk phrase, word for word),
         only the rules judge."""
         rule_verdict, rule = self.rules(analysis)
-        demoted = rule is not None and rule.split("+")[0] in self._config.demoted_rules
-        if demoted:
-            rule_verdict = SafetyVerdict.SAFE
         scores = self._classifier.scores(text) if self._classifier and classify else None
-        model_verdict = _model_verdict(scores, self._config) if scores else SafetyVerdict.SAFE
-        verdict = _combine(rule_verdict, model_verdict, scores, self._config)
+        verdict, rule_verdict, model_verdict, demoted = gate(
+            rule_verdict, rule, scores, self._config
+        )
         risk = verdict is SafetyVerdict.SAFE and (
-            (scores is not None and scores.concern >= self._config.risk)
+            demoted
+            or (scores is not None and scores.concern >= self._config.risk)
             or self.risk_words(analysis)
         )
         return SafetyAssessment(verdict, rule_verdict, rule, model_verdict, scores, risk, demoted)

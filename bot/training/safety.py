@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder, shared_embedder
 from bot.core.knowledge import ClassifierConfig, KnowledgeBase
-from bot.core.safety import SafetyCheck, SafetyVerdict, _combine, _model_verdict
+from bot.core.safety import SafetyCheck, SafetyVerdict, _model_verdict, gate
 from bot.core.safety_model import (
     DEFAULT_CLASSIFIER_DIR,
     LABELS,
@@ -143,37 +143,36 @@ def cross_validate(examples: Sequence[Example], embedder: StaticEmbedder) -> lis
     return [s for s in pooled if s is not None]
 
 
+RuleOutcome = tuple[SafetyVerdict, str | None]
+
+
+def rule_outcomes(kb: KnowledgeBase, examples: Sequence[Example]) -> list[RuleOutcome]:
+    """Each message's rules verdict and deciding rule, read once (they do not depend on the
+    classifier or its thresholds)."""
+    from bot.core.index import general_analyser
+
+    analyser = general_analyser(kb)
+    check = SafetyCheck(kb.safety)
+    return [check.rules(analyser.analyse(example.text[:500])) for example in examples]
+
+
 def gate_routes(
-    kb: KnowledgeBase,
-    examples: Sequence[Example],
-    scores: Sequence[Scores],
-    config: ClassifierConfig,
+    rules: Sequence[RuleOutcome], scores: Sequence[Scores], config: ClassifierConfig
 ) -> list[str]:
-    """The whole gate's routing (rules and classifier together) with given scores."""
-    from bot.core.index import general_vocabulary, make_analyser
-
-    analyser = make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
-    check = SafetyCheck(kb.safety)
-    routes = []
-    for example, found in zip(examples, scores, strict=True):
-        rule, name = check.rules(analyser.analyse(example.text[:500]))
-        if name is not None and name.split("+")[0] in config.demoted_rules:
-            rule = SafetyVerdict.SAFE
-        verdict = _combine(rule, _model_verdict(found, config), found, config)
-        routes.append(ROUTES[verdict])
-    return routes
+    """The whole gate's routing (rules and classifier together), as when serving."""
+    return [
+        ROUTES[gate(verdict, rule, found, config)[0]]
+        for (verdict, rule), found in zip(rules, scores, strict=True)
+    ]
 
 
-def rule_precision(kb: KnowledgeBase, examples: Sequence[Example]) -> list[str]:
+def rule_precision(
+    kb: KnowledgeBase, examples: Sequence[Example], rules: Sequence[RuleOutcome]
+) -> list[str]:
     """How often each rule routes a corpus message the way its label says it should."""
-    from bot.core.index import general_vocabulary, make_analyser
-
-    analyser = make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
-    check = SafetyCheck(kb.safety)
     right: dict[str, int] = {}
     wrong: dict[str, int] = {}
-    for example in examples:
-        verdict, name = check.rules(analyser.analyse(example.text[:500]))
+    for example, (verdict, name) in zip(examples, rules, strict=True):
         if name is None:
             continue
         rule = name.split("+")[0]
@@ -191,20 +190,21 @@ def rule_precision(kb: KnowledgeBase, examples: Sequence[Example]) -> list[str]:
 def print_validation(
     kb: KnowledgeBase, examples: Sequence[Example], scores: Sequence[Scores]
 ) -> None:
+    rules = rule_outcomes(kb, examples)
     print("each rule on the corpus (the rules were written before it; not trained on it):")
-    print("\n".join(rule_precision(kb, examples)))
+    print("\n".join(rule_precision(kb, examples, rules)))
     config = kb.safety.classifier
     thresholds = Thresholds(config.safeguarding, config.harmful)
     for writer in sorted({e.writer for e in examples}):
         index = [i for i, e in enumerate(examples) if e.writer == writer]
         chosen = [examples[i] for i in index]
-        found = [scores[i] for i in index]
+        routes = gate_routes([rules[i] for i in index], [scores[i] for i in index], config)
         print(f"held out {writer} ({len(index)} messages), gate (rules and classifier):")
-        print("\n".join(report(chosen, gate_routes(kb, chosen, found, config))))
+        print("\n".join(report(chosen, routes)))
     print(f"all writers, classifier alone ({len(examples)} messages):")
     print("\n".join(report(examples, [route(s, thresholds) for s in scores])))
     print("all writers, gate (rules and classifier) with knowledge/safety.yaml's thresholds:")
-    print("\n".join(report(examples, gate_routes(kb, examples, scores, config))))
+    print("\n".join(report(examples, gate_routes(rules, scores, config))))
     concern = sorted(
         s.concern
         for s, e in zip(scores, examples, strict=True)
@@ -219,7 +219,7 @@ def print_validation(
     for sg in (0.15, 0.2, 0.25, 0.3):
         for harm in (0.25, 0.3, 0.35, 0.4):
             trial = dataclasses.replace(config, safeguarding=sg, harmful=harm)
-            routes = gate_routes(kb, examples, scores, trial)
+            routes = gate_routes(rules, scores, trial)
             cells = []
             for name in ("safeguarding", "refusal", "answer"):
                 due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]

@@ -3,6 +3,7 @@ defence in depth; and the evidence ``--explain`` prints."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from bot.core.messages import MessageKey
 from bot.core.render import render_explanation
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
-from bot.core.safety import SafetyVerdict, _combine, _model_verdict
+from bot.core.safety import SafetyVerdict, _combine, _model_verdict, gate
 from bot.core.safety_model import Scores
 
 CONFIG = ClassifierConfig(
@@ -173,3 +174,14 @@ def test_a_curated_small_talk_phrase_is_judged_by_the_rules_alone(router: Router
     assert explanation.safety.scores is None
     # Anything more than the phrase itself is classified as usual.
     assert router.explain("help, someone keeps messaging me").safety.scores is not None  # type: ignore[union-attr]
+
+
+def test_a_demoted_rule_does_not_route_but_is_reported() -> None:
+    demoting = dataclasses.replace(CONFIG, demoted_rules=frozenset({"harm_first_person"}))
+    quiet = scores(0.99, 0.0, 0.0, 0.01)
+    verdict, rule_verdict, model_verdict, demoted = gate(
+        GUARD, "harm_first_person", quiet, demoting
+    )
+    assert (verdict, rule_verdict, model_verdict, demoted) == (SAFE, SAFE, SAFE, True)
+    kept = gate(GUARD, "report_request", quiet, demoting)
+    assert kept == (GUARD, GUARD, SAFE, False)
