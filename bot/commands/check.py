@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 
 from bot.commands._core import add_knowledge_option
-from bot.core.knowledge import KnowledgeError, load_knowledge, uncited_sentences
+from bot.core.intent_model import NOT_ANSWERED
+from bot.core.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, uncited_sentences
 from bot.core.router import Router
 from bot.settings import Settings
 from bot.training.corpus import CorpusError, describe, load_corpus
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     except KnowledgeError as error:
         raise KnowledgeError(_one_line(error)) from None
     try:
-        Router(kb)
+        router = Router(kb)
     except Exception as error:  # what the reload rejects, check rejects (one line)
         raise KnowledgeError(
             f"no router can be built from it: {type(error).__name__}: {_one_line(error)}"
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"measures: {len(kb.measures)}")
     print(f"support routes: {len(kb.support_routes)}")
     print(f"small talk topics: {len(kb.smalltalk)}")
+    for source_id in kb.sources:
+        print(f"intent model of {source_id}: {_intent_status(kb, router, source_id)}")
     corpus = directory / "safety" / "corpus"
     if corpus.is_dir():
         try:
@@ -61,6 +64,23 @@ def run(args: argparse.Namespace) -> int:
         for first, last, text in sentences:
             print(f"  {source_id} lines {first}-{last}: {text}")
     return 1
+
+
+def _intent_status(kb: KnowledgeBase, router: Router, source: str) -> str:
+    """Whether a source's shipped intent model knows exactly its entries (a warning only:
+    the router works with a stale model, but new entries get no learned signal)."""
+    model = router.intent_models.get(source)
+    if model is None:
+        return "none (scored without the learned signal)"
+    entries = {e.id for e in kb.entries if kb.source_of(e) == source}
+    known = set(model.labels) - {NOT_ANSWERED}
+    if known == entries:
+        return f"{len(known)} entries ({model.trained_on})"
+    unknown, gone = sorted(entries - known), sorted(known - entries)
+    return (
+        f"stale: retrain it (python -m bot.training.intent); entries it does not know: "
+        f"{', '.join(unknown) or 'none'}; labels no longer entries: {', '.join(gone) or 'none'}"
+    )
 
 
 def _one_line(error: BaseException) -> str:

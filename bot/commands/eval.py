@@ -14,6 +14,12 @@ from bot.core.evaluation import EvalFileError, evaluate, load_items
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="questions in the dev-questions.yaml format")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--unseen",
+        action="store_true",
+        help="leave out questions found word for word in what the models learn from (the "
+        "curated phrasings, tests/core/questions, the safety corpus)",
+    )
     add_knowledge_option(parser)
 
 
@@ -22,7 +28,16 @@ def run(args: argparse.Namespace) -> int:
         items = load_items(args.file)
     except EvalFileError as error:
         raise UsageError(str(error)) from None
-    _, router = load_router(args)
+    kb, router = load_router(args)
+    if args.unseen:
+        from bot.settings import Settings
+        from bot.training.questions import learned_texts, text_key
+
+        directory = args.knowledge or Settings.from_env().knowledge_dir
+        learned = learned_texts(kb, directory / "safety" / "corpus")
+        kept = [item for item in items if text_key(item.question) not in learned]
+        print(f"unseen: {len(kept)} of {len(items)} questions (the others are learned from)")
+        items = kept
     report = evaluate(router, items)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

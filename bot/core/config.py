@@ -23,10 +23,17 @@ class FusionWeights:
     lexical_gap: float  # lexical minus the best other candidate's lexical
     wrong_type: float  # 1 when the question asks a type of fact the candidate lacks
     other_subject: float  # 1 when the question names a subject the candidate is not about
+    intent_probability: float  # the intent model's probability for it (0 without a model)
+    intent_not_answered: float  # the model's probability that the source does not answer
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+FUSIONS = ("fusion", "fusion_without_intent")
+# The weights of the intent model's signals (zero in ``fusion_without_intent``).
+INTENT_FEATURES = ("intent_probability", "intent_not_answered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +61,20 @@ class RouterConfig:
     unstated_form_similarity: float
     clarify_probability: float
     clarify_margin: float
+    clarify_max_intent: float
     clarify_max_choices: int
     clarify_max_terms: int
     yes_no_probability: float
     yes_no_explained: float
     smalltalk_max_words: int
-    fusion: FusionWeights
+    # intent model
+    intent_candidates: int
+    fusion: FusionWeights  # for a source with an intent model
+    fusion_without_intent: FusionWeights  # for a source without one (fitted without it)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls) if f.name != "fusion")
+        return tuple(f.name for f in fields(cls) if f.name not in FUSIONS)
 
     @classmethod
     def integer_names(cls) -> frozenset[str]:
@@ -77,5 +88,6 @@ class RouterConfig:
                 "clarify_max_choices",
                 "clarify_max_terms",
                 "smalltalk_max_words",
+                "intent_candidates",
             }
         )

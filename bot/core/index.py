@@ -109,6 +109,7 @@ class SourceIndex:
         self._term_cache: dict[str, frozenset[str]] = {}
         self.indexed = [self._index(item) for item in items]
         self.items = {item.id: item for item in items}
+        self.position = {item.id: position for position, item in enumerate(items)}
         # term -> phrasing ids; per candidate, term -> credit towards "explained".
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.phrasing_owner: list[int] = []

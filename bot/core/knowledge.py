@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.config import FusionWeights, RouterConfig
+from bot.core.config import FUSIONS, INTENT_FEATURES, FusionWeights, RouterConfig
 from bot.core.messages import PLACEHOLDERS, SECTIONS, TOPIC, MessageKey
 from bot.core.reply import Citation, RouteRole, SupportRoute
 
@@ -911,7 +911,7 @@ def _load_source_lexicons(
 def _load_router_config(reader: _Reader) -> RouterConfig:
     data = reader.mapping(reader.data, "the file")
     names = RouterConfig.names()
-    reader.check_keys({**data, "id": "router"}, ("id", *names, "fusion"))
+    reader.check_keys({**data, "id": "router"}, ("id", *names, *FUSIONS))
     integers = RouterConfig.integer_names()
 
     def number(holder: Mapping[str, Any], name: str, what: str) -> float:
@@ -922,16 +922,21 @@ def _load_router_config(reader: _Reader) -> RouterConfig:
             raise reader.fail(f"{name} must be a whole number of at least 1", holder, what)
         return value
 
-    fusion = reader.mapping(data["fusion"], "'fusion'")
-    reader.check_keys({**fusion, "id": "fusion"}, ("id", *FusionWeights.names()))
-    weights = FusionWeights(
-        **{n: float(number(fusion, n, "fusion")) for n in FusionWeights.names()}
-    )
+    def weights(key: str) -> FusionWeights:
+        fusion = reader.mapping(data[key], f"'{key}'")
+        reader.check_keys({**fusion, "id": key}, ("id", *FusionWeights.names()))
+        return FusionWeights(**{n: float(number(fusion, n, key)) for n in FusionWeights.names()})
+
     values: dict[str, Any] = {
         n: int(number(data, n, "router")) if n in integers else float(number(data, n, "router"))
         for n in names
     }
-    return RouterConfig(**values, fusion=weights)
+    without = weights("fusion_without_intent")
+    if any(getattr(without, name) != 0 for name in INTENT_FEATURES):
+        raise reader.fail(
+            f"fusion_without_intent: {', '.join(INTENT_FEATURES)} must be 0", data, "router"
+        )
+    return RouterConfig(**values, fusion=weights("fusion"), fusion_without_intent=without)
 
 
 def _load_messages(reader: _Reader) -> tuple[dict[MessageKey, Wording], tuple[str, ...]]:

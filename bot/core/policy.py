@@ -99,15 +99,25 @@ class Decision:
 
 
 def decide(
-    question: str, analysis: Analysis, candidates: Sequence[Candidate], index: SourceIndex
+    question: str,
+    analysis: Analysis,
+    candidates: Sequence[Candidate],
+    index: SourceIndex,
+    *,
+    learned: bool = False,
 ) -> Decision:
-    """The policy's decision for one source, marked with whether the question is on topic."""
-    decision = _decide(question, analysis, candidates, index)
+    """The policy's decision for one source (``learned``: scored with an intent model),
+    marked with whether the question is on topic."""
+    decision = _decide(question, analysis, candidates, index, learned)
     return dataclasses.replace(decision, on_topic=bool(analysis.terms & index.domain))
 
 
 def _decide(
-    question: str, analysis: Analysis, candidates: Sequence[Candidate], index: SourceIndex
+    question: str,
+    analysis: Analysis,
+    candidates: Sequence[Candidate],
+    index: SourceIndex,
+    learned: bool,
 ) -> Decision:
     config = index.config
     # An unstated item whose closest entries explain every word of the question ("tell me
@@ -123,19 +133,7 @@ def _decide(
         if on_topic:
             return Decision(DecisionKind.NOT_IN_SOURCE, "on topic, no candidate", source)
         return Decision(DecisionKind.FALLBACK, "no candidate and off topic", source)
-    best = kept[0]
-    if best.unstated:
-        if best.probability >= config.unstated_probability or on_topic:
-            return Decision(
-                DecisionKind.NOT_IN_SOURCE,
-                f"best is unstated item at p={best.probability:.2f}",
-                source,
-                (best.intent,),
-                kept,
-            )
-        return Decision(DecisionKind.FALLBACK, "weak unstated match, off topic", source, (), kept)
-    # Only an entry that gives the type of fact asked, about the subject named, can answer;
-    # a better one that cannot leaves "the source does not say" when none other is likely.
+    # Only an entry that gives the type of fact asked, about the subject named, can answer.
     answerable = [c for c in kept if not c.unstated and not c.wrong_type and not c.other_subject]
     top = answerable[0] if answerable else None
     if top is None or top.probability < config.answer_probability:
@@ -150,20 +148,13 @@ def _decide(
             return Decision(
                 DecisionKind.ANSWER, "settles a yes/no question", source, (top.intent,), kept
             )
-        if best.wrong_type or best.other_subject:
-            why = "asks another type of fact" if best.wrong_type else "is about another subject"
-            return Decision(DecisionKind.NOT_IN_SOURCE, f"best entry {why}", source, (), kept)
-        if on_topic or best.lexical >= config.on_topic_threshold:
-            return Decision(
-                DecisionKind.NOT_IN_SOURCE,
-                f"best entry p={best.probability:.2f} below {config.answer_probability}",
-                source,
-                (),
-                kept,
-            )
-        return Decision(DecisionKind.FALLBACK, "off topic and no likely entry", source, (), kept)
+        return _not_answered(kept, on_topic, config.answer_probability, index)
     best = top
-    vague = len(analysis.terms) <= config.clarify_max_terms
+    # A vague question ("tell me about the money") asks back when the intent model is unsure
+    # which entry is meant and others, citing other passages, are nearly as likely.
+    vague = len(analysis.terms) <= config.clarify_max_terms and (
+        not learned or best.intent_probability <= config.clarify_max_intent
+    )
     rivals = _rivals(index, best, kept[1:]) if vague else []
     if rivals:
         return Decision(
@@ -176,6 +167,40 @@ def _decide(
     return Decision(
         DecisionKind.ANSWER, f"best entry p={best.probability:.2f}", source, (best.intent,), kept
     )
+
+
+def _not_answered(
+    kept: tuple[Candidate, ...], on_topic: bool, threshold: float, index: SourceIndex
+) -> Decision:
+    """No entry is likely enough to answer. The likeliest unstated item, when likely enough,
+    says what the source leaves open; otherwise "the source does not say" (with the nearest
+    entry's fact), or off topic the fallback. (Unstated items are weighed only here: entries
+    alone decide whether to answer, with the intent model's signals, which unstated items
+    lack.)"""
+    config = index.config
+    source = index.source
+    best = kept[0]
+    unstated = next((c for c in kept if c.unstated), None)
+    if unstated is not None and unstated.probability >= config.unstated_probability:
+        return Decision(
+            DecisionKind.NOT_IN_SOURCE,
+            f"unstated item at p={unstated.probability:.2f}",
+            source,
+            (unstated.intent,),
+            kept,
+        )
+    if best.wrong_type or best.other_subject:
+        why = "asks another type of fact" if best.wrong_type else "is about another subject"
+        return Decision(DecisionKind.NOT_IN_SOURCE, f"best entry {why}", source, (), kept)
+    if on_topic or best.lexical >= config.on_topic_threshold:
+        return Decision(
+            DecisionKind.NOT_IN_SOURCE,
+            f"best entry p={best.probability:.2f} below {threshold}",
+            source,
+            (),
+            kept,
+        )
+    return Decision(DecisionKind.FALLBACK, "off topic and no likely entry", source, (), kept)
 
 
 def _rivals(index: SourceIndex, best: Candidate, others: Sequence[Candidate]) -> list[Candidate]:

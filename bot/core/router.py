@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from bot.core.embedding import StaticEmbedder, shared_embedder
 from bot.core.index import Item, SourceIndex, general_analyser
+from bot.core.intent_model import IntentModel, shared_intent_models
 from bot.core.knowledge import KnowledgeBase, Measure, SmalltalkTopic
 from bot.core.messages import MessageKey
 from bot.core.normalise import MAX_QUESTION_CHARS, Analyser, Analysis, fold, stems, words
@@ -85,10 +86,21 @@ class Explanation:
 class Router:
     """Routes questions to replies over one knowledge base. Build once; ``reply`` is cheap."""
 
-    def __init__(self, kb: KnowledgeBase, embedder: StaticEmbedder | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        embedder: StaticEmbedder | None = None,
+        intent_models: Mapping[str, IntentModel] | None = None,
+    ) -> None:
+        """``intent_models``: each source's intent model; by default the shipped ones."""
         self.kb = kb
         self.config = kb.router_config
         self.embedder = embedder or shared_embedder()
+        self.intent_models = (
+            shared_intent_models(self.embedder, tuple(kb.sources))
+            if intent_models is None
+            else dict(intent_models)
+        )
         self.replies = ReplyBuilder(kb)
         self.general = general_analyser(kb)
         self.safety = SafetyCheck(kb.safety, shared_classifier(self.embedder))
@@ -162,7 +174,8 @@ class Router:
             return self._with_risk(
                 Explanation(self.replies.smalltalk(question, topic), assessment, None, ())
             )
-        core = set_apart(self._focus(text))
+        core = set_apart(self.focus(text))
+        own_words = core  # what the intent model reads: the asker's words, never the context
         if self._needs_subject(core):
             previous = next((i for i in reversed(context) if i in self._entries), None)
             if previous is None:
@@ -173,13 +186,15 @@ class Router:
                 )
                 return self._with_risk(Explanation(reply, assessment, core, ()))
             core = f"{core} ({self._entries[previous].question})"
-        decision = self._decide(core)
+        decision = self._decide(core, own_words)
         reply = self._build(question, decision)
         decisions = [decision]
-        if reply.kind is not ReplyKind.ANSWER:
-            parts = question_parts(core)
-            if len(parts) >= 2:
-                part_decisions = [self._decide(part) for part in parts]
+        # A message on topic for no source has no part that is.
+        parts = question_parts(core) if decision.source is not None else []
+        if len(parts) >= 2:
+            # The parts are about the source the whole message went to.
+            part_decisions = [self._decide(part, only=decision.source) for part in parts]
+            if reply.kind is not ReplyKind.ANSWER or self._parts_add(part_decisions):
                 combined = self._combine(question, parts, part_decisions)
                 if combined is not None:
                     reply = combined
@@ -199,7 +214,7 @@ class Router:
         )
 
     @staticmethod
-    def _focus(text: str) -> str:
+    def focus(text: str) -> str:
         """Without the lines a Slack user quoted, when the rest asks something of its own."""
         lines = text.splitlines()
         own = [line for line in lines if not line.lstrip().startswith((">", "&gt;"))]
@@ -221,13 +236,22 @@ class Router:
                 return False
         return True
 
-    def _scored(self, text: str) -> list[tuple[SourceIndex, Analysis, list[Candidate]]]:
-        """Each source's analysis of a text and its candidates, most probable first."""
+    def _scored(
+        self, text: str, own_words: str | None = None, only: str | None = None
+    ) -> list[tuple[SourceIndex, Analysis, list[Candidate]]]:
+        """Each source's (or only source ``only``'s) analysis of a text and its candidates,
+        most probable first. The intent models read ``own_words`` when given (a follow-up's
+        question without the earlier turn appended: they learned from questions as people ask
+        them)."""
         vector = self.embedder.embed(text)
         found = []
-        for index in self.indexes.values():
+        for source, index in self.indexes.items():
+            if only is not None and source != only:
+                continue
             analysis = index.analyser.analyse(text)
-            found.append((index, analysis, score(index, analysis, vector)))
+            model = self.intent_models.get(source)
+            intent = model.probabilities(own_words or text) if model is not None else None
+            found.append((index, analysis, score(index, analysis, vector, intent)))
         return found
 
     def _best_source(self, text: str) -> tuple[SourceIndex, list[Candidate]]:
@@ -237,12 +261,12 @@ class Router:
         )
         return index, candidates
 
-    def _decide(self, text: str) -> Decision:
+    def _decide(self, text: str, own_words: str | None = None, only: str | None = None) -> Decision:
         """Each source decides; the strongest claim wins. When no source is on topic and
         none answers, the reply is the general fallback, whatever the sources' scores."""
         decisions = [
-            decide(text, analysis, candidates, index)
-            for index, analysis, candidates in self._scored(text)
+            decide(text, analysis, candidates, index, learned=index.source in self.intent_models)
+            for index, analysis, candidates in self._scored(text, own_words, only)
         ]
         best = max(decisions, key=lambda d: d.strength)
         if best.strength[:2] == (0, 0):
@@ -265,6 +289,14 @@ class Router:
                 question, unstated=unstated, nearest=nearest, confidence=confidence
             )
         return self.replies.fallback(question)
+
+    @staticmethod
+    def _parts_add(decisions: Sequence[Decision]) -> bool:
+        """The parts of a message answered whole ask more than its one answer: two parts are
+        answered by different entries, or one is answered and another, on topic, is not."""
+        answered = {d.chosen[0] for d in decisions if d.kind is DecisionKind.ANSWER}
+        missing = any(d.kind is DecisionKind.NOT_IN_SOURCE and d.on_topic for d in decisions)
+        return len(answered) >= 2 or (bool(answered) and missing)
 
     def _combine(
         self, question: str, parts: Sequence[str], decisions: Sequence[Decision]

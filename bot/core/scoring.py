@@ -6,9 +6,13 @@ when the candidate gives another type of fact (who, when, how much ...) or is ab
 subject. Semantic (from the question's static embedding): cosine to the candidate's closest
 phrasing and to its answer and quotes.
 
-Candidates are the lexical best and the semantic nearest. The fusion model of
-:class:`bot.core.config.FusionWeights` turns each candidate's signals into the probability that
-it answers the question.
+Learned (when the source has an intent model, :mod:`bot.core.intent_model`): the model's
+probability for an entry, and its probability that the source does not answer the question.
+
+Candidates are the lexical best, the semantic nearest and the intent model's most probable.
+The fusion model of :class:`bot.core.config.FusionWeights` turns each candidate's signals into
+the probability that it answers the question (``fusion``, or ``fusion_without_intent`` for an
+unstated item and for every candidate of a source without a model).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.config import FusionWeights, RouterConfig
 from bot.core.index import Indexed, SourceIndex
+from bot.core.intent_model import NOT_ANSWERED
 from bot.core.knowledge import Entry
 from bot.core.normalise import Analysis
 
@@ -45,6 +50,8 @@ class Candidate:
     wrong_type: bool = False
     other_subject: bool = False
     distinct: bool = True  # for unstated items: asks something its closest entries lack
+    intent_probability: float = 0.0  # the intent model's probability (0 without a model)
+    intent_not_answered: float = 0.0  # its probability that the source does not answer
     probability: float = 0.0
 
     def features(self) -> dict[str, float]:
@@ -58,6 +65,8 @@ class Candidate:
             "lexical_gap": self.lexical_gap,
             "wrong_type": float(self.wrong_type),
             "other_subject": float(self.other_subject),
+            "intent_probability": self.intent_probability,
+            "intent_not_answered": self.intent_not_answered,
         }
 
     def to_json(self) -> dict[str, object]:
@@ -69,6 +78,7 @@ class Candidate:
             "fuzzy": round(self.similarity, 1),
             "semantic": round(self.semantic, 4),
             "semantic_answer": round(self.semantic_answer, 4),
+            "intent_probability": round(self.intent_probability, 4),
             "wrong_type": self.wrong_type,
             "other_subject": self.other_subject,
             "unstated": self.unstated,
@@ -173,6 +183,15 @@ def _lexical(
     )
 
 
+def _intent(intent: dict[str, float] | None, candidate: Candidate) -> float:
+    """The intent model's probability for an entry. An unstated item gets none: the model's
+    "not answered" covers off-topic questions as well as those the source leaves open, so it
+    cannot say which unstated item was asked; entries lose what it takes."""
+    if intent is None or candidate.unstated:
+        return 0.0
+    return intent.get(candidate.intent, 0.0)
+
+
 def _fuzzy_only(index: SourceIndex, analysis: Analysis) -> int | None:
     """For questions made only of stop words ("what's this about?"): a close phrasing."""
     found = process.extractOne(
@@ -185,9 +204,13 @@ def _fuzzy_only(index: SourceIndex, analysis: Analysis) -> int | None:
 
 
 def score(
-    index: SourceIndex, analysis: Analysis, vector: npt.NDArray[np.float32]
+    index: SourceIndex,
+    analysis: Analysis,
+    vector: npt.NDArray[np.float32],
+    intent: dict[str, float] | None = None,
 ) -> list[Candidate]:
-    """The source's candidates for a question, most probable first."""
+    """The source's candidates for a question, most probable first; ``intent`` holds the
+    source's intent model's probabilities, when it has one."""
     config: RouterConfig = index.config
     weights = {term: index.question_weight(term) for term in analysis.terms}
     total = sum(weights.values())
@@ -209,6 +232,13 @@ def score(
     if np.any(vector):
         k = min(config.semantic_candidates, len(semantic))
         chosen |= {int(i) for i in np.argpartition(-semantic, k - 1)[:k]} if k else set()
+    if intent:
+        likely = heapq.nlargest(
+            config.intent_candidates,
+            (label for label in intent if label in index.position),
+            key=lambda label: intent[label],
+        )
+        chosen |= {index.position[label] for label in likely}
     if not chosen and not analysis.terms:
         close = _fuzzy_only(index, analysis)
         chosen = {close} if close is not None else set()
@@ -219,6 +249,9 @@ def score(
     ]
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
+    # An unstated item has no learned signal of its own (see _intent): it is scored by the
+    # weights fitted without one, as is every candidate of a source without a model.
+    with_intent = config.fusion if intent is not None else config.fusion_without_intent
     fused = []
     for position, candidate in zip(positions, partial, strict=True):
         own_semantic = float(semantic[position])
@@ -231,7 +264,12 @@ def score(
             semantic_answer=float(semantic_answer[position]),
             semantic_gap=own_semantic - other_semantic,
             lexical_gap=candidate.lexical - other_lexical,
+            intent_probability=_intent(intent, candidate),
+            intent_not_answered=0.0
+            if candidate.unstated
+            else (intent or {}).get(NOT_ANSWERED, 0.0),
         )
-        fused.append(replace(complete, probability=fuse(complete, config.fusion)))
+        fusion = config.fusion_without_intent if candidate.unstated else with_intent
+        fused.append(replace(complete, probability=fuse(complete, fusion)))
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused

@@ -4,17 +4,25 @@
     python -m bot.training.router --cv     # grouped cross-validation over the question sets
     python -m bot.training.router          # refit and rewrite knowledge/router.yaml
 
-Training data: the labelled question sets of tests/core/questions/ and the development set
-(../shared/eval/dev-questions.yaml when present). For each answerable question, every
-candidate entry is an example: right when its citations overlap the expected lines. For a
-question the source does not answer, every candidate entry is wrong. A logistic regression
-over the candidates' signals gives the fusion weights; the thresholds are then chosen by
-coordinate search for the whole router's best score on the same sets: right replies less the
-answers given where the source has none (a false answer costs as much as a right reply earns).
+Training data: the labelled question sets (:mod:`bot.training.questions`). For each answerable
+question, every candidate entry is an example: right when its citations overlap the expected
+lines. For a question the source does not answer, every candidate entry is wrong. A logistic
+regression over the candidates' signals gives the fusion weights: ``fusion`` with the intent
+model's probability, ``fusion_without_intent`` without it (for a source without a model). The
+thresholds are then chosen by coordinate search for the whole router's best score on the same
+sets: right replies less the answers given where the source has none (a false answer costs as
+much as a right reply earns).
+
+The intent model has learned these very questions, so its probability on them would look
+perfect. Every question is therefore scored with an intent model trained without its file
+(out of fold), when fitting the weights, choosing the thresholds and validating; the shipped
+model (``python -m bot.training.intent``) is trained on everything.
 
 Cross-validation holds out each question file in turn (a writer or a register), fits the
-weights on the rest, and scores the held-out file with the whole router, so the figure says
-how the fusion does on questions of a kind it never saw.
+weights on the rest, and scores the held-out file with the whole router and an intent model
+that never saw it, so the figure says how the router does on questions of a kind it never saw.
+(The other files' intent probabilities come from models that did see the held-out file; only
+the fusion weights, a dozen numbers, can carry that.)
 """
 
 from __future__ import annotations
@@ -23,40 +31,35 @@ import argparse
 import dataclasses
 import re
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from bot.core.config import FusionWeights, RouterConfig
-from bot.core.evaluation import EvalItem, evaluate, load_items
-from bot.core.knowledge import Entry, KnowledgeBase, load_knowledge
+from bot.core.config import INTENT_FEATURES, FusionWeights, RouterConfig
+from bot.core.embedding import shared_embedder
+from bot.core.evaluation import EvalItem, evaluate
+from bot.core.intent_model import IntentModel
+from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
-from bot.core.wrappers import set_apart
 from bot.settings import Settings
+from bot.training import intent
+from bot.training.questions import core_text, load_sets, overlaps
 
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
-QUESTION_SETS = REPOSITORY / "tests" / "core" / "questions"
-DEV_SET = REPOSITORY.parent / "shared" / "eval" / "dev-questions.yaml"
 REGULARISATION = 1.0
 # Asking back is not fitted: the labelled sets hold few vague questions, so a fit would never
 # ask back. Its thresholds are set by hand in router.yaml.
-FITTED = ("answer_probability", "unstated_probability")
+FITTED = ("answer_probability", "unstated_probability", "yes_no_probability")
 GRID = {
+    "yes_no_probability": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
     "answer_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
     "unstated_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
 }
-
-
-def question_files() -> list[Path]:
-    files = sorted(QUESTION_SETS.glob("*.yaml"))
-    return [*files, DEV_SET] if DEV_SET.is_file() else files
-
-
-def _overlaps(entry: Entry, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(c.first_line <= b and a <= c.last_line for c in entry.citations for a, b in spans)
+Sets = dict[str, list[EvalItem]]
+Models = Mapping[str, IntentModel]  # per question file, its out-of-fold intent model
 
 
 def examples(router: Router, items: Sequence[EvalItem]) -> tuple[list[list[float]], list[int]]:
@@ -74,31 +77,40 @@ def examples(router: Router, items: Sequence[EvalItem]) -> tuple[list[list[float
             or router.safety.assess(text, general).verdict is not SafetyVerdict.SAFE
         ):
             continue
-        core = set_apart(router._focus(text))
-        _, candidates = router._best_source(core)
+        _, candidates = router._best_source(core_text(text))
         answerable = "answer" in item.expect and bool(item.lines)
         for candidate in candidates:
             entry = entries.get(candidate.intent)
             if entry is None:
                 continue
             features = candidate.features()
-            rows.append([features[name] for name in FusionWeights.names() if name != "bias"])
-            labels.append(int(answerable and _overlaps(entry, item.lines)))
+            rows.append([features[name] for name in fitted_names(bool(router.intent_models))])
+            labels.append(int(answerable and overlaps(entry, item.lines)))
     return rows, labels
 
 
-def fit(rows: list[list[float]], labels: list[int]) -> FusionWeights:
+def fitted_names(with_model: bool) -> list[str]:
+    """The weights fitted: all but the bias, and the intent model's probability only for a
+    router with a model."""
+    skip = {"bias"} if with_model else {"bias", *INTENT_FEATURES}
+    return [name for name in FusionWeights.names() if name not in skip]
+
+
+def fit(rows: list[list[float]], labels: list[int], names: list[str]) -> FusionWeights:
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=REGULARISATION, max_iter=5000, tol=1e-8)
     model.fit(np.asarray(rows), np.asarray(labels))
-    names = [name for name in FusionWeights.names() if name != "bias"]
-    values = {name: round(float(w), 4) for name, w in zip(names, model.coef_[0], strict=True)}
-    return FusionWeights(bias=round(float(model.intercept_[0]), 4), **values)
+    values = dict.fromkeys(FusionWeights.names(), 0.0)
+    values.update({n: round(float(w), 4) for n, w in zip(names, model.coef_[0], strict=True)})
+    values["bias"] = round(float(model.intercept_[0]), 4)
+    return FusionWeights(**values)
 
 
-def with_config(kb: KnowledgeBase, config: RouterConfig) -> Router:
-    return Router(dataclasses.replace(kb, router_config=config))
+def with_config(kb: KnowledgeBase, config: RouterConfig, model: IntentModel | None) -> Router:
+    """A router over ``config``, with one intent model for the first source, or none."""
+    models = {} if model is None else {next(iter(kb.sources)): model}
+    return Router(dataclasses.replace(kb, router_config=config), intent_models=models)
 
 
 # A confident wrong answer costs more than saying the source does not say: each false answer
@@ -106,92 +118,137 @@ def with_config(kb: KnowledgeBase, config: RouterConfig) -> Router:
 FALSE_ANSWER_COST = 1.0
 
 
-def accuracy(router: Router, items: list[EvalItem]) -> float:
-    """The objective the thresholds maximise: the share of right replies, less the cost of
-    the answers given where none was due."""
-    report = evaluate(router, items)
-    due_none = [r for r in report.results if "answer" not in r.item.expect]
-    false = sum(r.reply.kind is ReplyKind.ANSWER for r in due_none)
-    right = sum(r.correct for r in report.results)
-    return (right - FALSE_ANSWER_COST * false) / len(report.results)
+def fold_reports(
+    kb: KnowledgeBase, config: RouterConfig, sets: Sets, models: Models | None
+) -> dict[str, tuple[int, int, int]]:
+    """Per file: (right, false answers, questions), scored by a router with its out-of-fold
+    intent model (or no model when ``models`` is None)."""
+    found = {}
+    for name, items in sets.items():
+        router = with_config(kb, config, None if models is None else models[name])
+        report = evaluate(router, items)
+        due_none = [r for r in report.results if "answer" not in r.item.expect]
+        false = sum(r.reply.kind is ReplyKind.ANSWER for r in due_none)
+        found[name] = (sum(r.correct for r in report.results), false, len(items))
+    return found
+
+
+def objective(reports: Mapping[str, tuple[int, int, int]]) -> float:
+    """The share of right replies, less the cost of the answers given where none was due."""
+    right = sum(r for r, _, _ in reports.values())
+    false = sum(f for _, f, _ in reports.values())
+    total = sum(n for _, _, n in reports.values())
+    return (right - FALSE_ANSWER_COST * false) / total
 
 
 def search_thresholds(
-    kb: KnowledgeBase, config: RouterConfig, items: list[EvalItem]
+    kb: KnowledgeBase, config: RouterConfig, sets: Sets, models: Models | None
 ) -> RouterConfig:
-    """Coordinate search over the fitted thresholds, two rounds, for the best accuracy."""
-    best = accuracy(with_config(kb, config), items)
+    """Coordinate search over the fitted thresholds, two rounds, for the best objective."""
+    best = objective(fold_reports(kb, config, sets, models))
     for _ in range(2):
         for name in FITTED:
             for value in GRID[name]:
                 trial = dataclasses.replace(config, **{name: value})  # type: ignore[arg-type]
-                found = accuracy(with_config(kb, trial), items)
+                found = objective(fold_reports(kb, trial, sets, models))
                 if found > best + 1e-9:
                     best, config = found, trial
     print("thresholds: " + ", ".join(f"{n}={getattr(config, n)}" for n in FITTED))
-    final = evaluate(with_config(kb, config), items)
-    print(
-        f"on the training sets: {100 * final.accuracy:.1f} % right, "
-        f"{100 * final.false_answer_rate:.1f} % false answers"
-    )
     return config
 
 
-def load_sets() -> dict[str, list[EvalItem]]:
-    return {path.stem: load_items(path) for path in question_files()}
+def fusion_examples(
+    kb: KnowledgeBase, config: RouterConfig, sets: Sets, models: Models | None
+) -> dict[str, tuple[list[list[float]], list[int]]]:
+    """Per file, the candidates' feature rows and labels (out-of-fold intent probabilities)."""
+    return {
+        name: examples(with_config(kb, config, None if models is None else models[name]), items)
+        for name, items in sets.items()
+    }
 
 
-def cross_validate(kb: KnowledgeBase, sets: dict[str, list[EvalItem]]) -> None:
-    base = with_config(kb, kb.router_config)
-    per_set = {name: examples(base, items) for name, items in sets.items()}
-    right = total = 0
-    for held_out, items in sets.items():
-        rows = [r for name, (rs, _) in per_set.items() if name != held_out for r in rs]
-        labels = [y for name, (_, ys) in per_set.items() if name != held_out for y in ys]
-        weights = fit(rows, labels)
-        router = with_config(kb, dataclasses.replace(kb.router_config, fusion=weights))
-        report = evaluate(router, items)
-        right += sum(r.correct for r in report.results)
-        total += len(report.results)
-        print(f"held out {held_out:14} {100 * report.accuracy:5.1f} % of {len(items)}")
-    print(
-        "all sets, each scored by weights fitted without it: "
-        f"{right}/{total} = {100 * right / total:.1f} %"
-    )
+def fit_without(
+    per_set: Mapping[str, tuple[list[list[float]], list[int]]],
+    held_out: str | None,
+    names: list[str],
+) -> FusionWeights:
+    rows = [r for name, (rs, _) in per_set.items() if name != held_out for r in rs]
+    labels = [y for name, (_, ys) in per_set.items() if name != held_out for y in ys]
+    return fit(rows, labels, names)
+
+
+def print_reports(title: str, reports: Mapping[str, tuple[int, int, int]]) -> None:
+    print(title)
+    for name, (right, _, total) in reports.items():
+        print(f"  {name:28} {100 * right / total:5.1f} % of {total}")
+    right = sum(r for r, _, _ in reports.values())
+    total = sum(n for _, _, n in reports.values())
+    print(f"  all files: {right}/{total} = {100 * right / total:.1f} %")
+
+
+def cross_validate(kb: KnowledgeBase, sets: Sets, models: Models) -> None:
+    for label, fold in (("with", models), ("without", None)):
+        names = fitted_names(fold is not None)
+        per_set = fusion_examples(kb, kb.router_config, sets, fold)
+        reports = {}
+        for held_out, items in sets.items():
+            weights = fit_without(per_set, held_out, names)
+            key = "fusion" if fold is not None else "fusion_without_intent"
+            config = dataclasses.replace(kb.router_config, **{key: weights})  # type: ignore[arg-type]
+            reports.update(fold_reports(kb, config, {held_out: items}, fold))
+        print_reports(
+            f"each file held out, fusion fitted without it, {label} an intent model "
+            "that never saw it:",
+            reports,
+        )
 
 
 def write_config(path: Path, config: RouterConfig) -> None:
     text = path.read_text(encoding="utf-8")
     for name in FITTED:
         text = re.sub(rf"(?m)^({name}:\s*)\S+", rf"\g<1>{getattr(config, name)}", text)
-    for name in FusionWeights.names():
-        text = re.sub(rf"(?m)^(  {name}:\s*)\S+", rf"\g<1>{getattr(config.fusion, name)}", text)
+    for key in ("fusion", "fusion_without_intent"):
+        weights = getattr(config, key)
+        head, _, rest = text.partition(f"\n{key}:\n")
+        block, blank, tail = rest.partition("\n\n")
+        for name in FusionWeights.names():
+            block = re.sub(rf"(?m)^(  {name}:\s*)\S+", rf"\g<1>{getattr(weights, name)}", block)
+        text = f"{head}\n{key}:\n{block}{blank}{tail}"
     path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.training.router")
     parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
+    parser.add_argument(
+        "--folds",
+        type=Path,
+        help="keep the out-of-fold intent models in this folder and reuse those trained on the "
+        "same texts (a scratch folder by default)",
+    )
     args = parser.parse_args(argv)
     directory = Settings.from_env().knowledge_dir
     kb = load_knowledge(directory)
     sets = load_sets()
-    if args.cv:
-        cross_validate(kb, sets)
-        return 0
-    router = with_config(kb, kb.router_config)
-    rows: list[list[float]] = []
-    labels: list[int] = []
-    for items in sets.values():
-        r, y = examples(router, items)
-        rows += r
-        labels += y
-    weights = fit(rows, labels)
-    print("fusion: " + ", ".join(f"{n}={getattr(weights, n)}" for n in FusionWeights.names()))
-    everything = [item for items in sets.values() for item in items]
-    config = search_thresholds(
-        kb, dataclasses.replace(kb.router_config, fusion=weights), everything
-    )
+    embedder = shared_embedder()
+    source = next(iter(kb.sources))
+    examples_ = intent.training_set(kb, source, sets)
+    with tempfile.TemporaryDirectory() as scratch:
+        labels = intent.labels_of(kb, source)
+        models = intent.fold_models(examples_, labels, embedder, args.folds or Path(scratch))
+        if args.cv:
+            cross_validate(kb, sets, models)
+            return 0
+        config = kb.router_config
+        for key, fold in (("fusion_without_intent", None), ("fusion", models)):
+            per_set = fusion_examples(kb, config, sets, fold)
+            weights = fit_without(per_set, None, fitted_names(fold is not None))
+            shown = ", ".join(f"{n}={getattr(weights, n)}" for n in FusionWeights.names())
+            print(f"{key}: {shown}")
+            config = dataclasses.replace(config, **{key: weights})  # type: ignore[arg-type]
+        config = search_thresholds(kb, config, sets, models)
+        reports = fold_reports(kb, config, sets, models)
+        print_reports("on the training sets (out-of-fold intent model):", reports)
     write_config(directory / "router.yaml", config)
     print(f"wrote {directory / 'router.yaml'}")
     return 0

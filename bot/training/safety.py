@@ -1,7 +1,9 @@
 """``python -m bot.training.safety``: train the safety classifier and validate it honestly.
 
-It learns from the corpus of ``knowledge/safety/corpus/`` and from the bot's own curated
-phrasings (every question and alternate of faq.yaml and unstated.yaml), a tenth, benign writer.
+It learns from the corpus of ``knowledge/safety/corpus/``, from the bot's own curated
+phrasings (every question and alternate of faq.yaml and unstated.yaml, and the small-talk
+phrases: one more benign writer), and from the router's labelled question files
+(``tests/core/questions/``: ordinary questions in many registers, one benign writer a file).
 
     pip install -e '.[train]'
     python -m bot.training.safety --cv      # grouped cross-validation: each writer held out
@@ -26,26 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from bot.core.embedding import StaticEmbedder, shared_embedder
+from bot.core.evaluation import load_items
 from bot.core.knowledge import ClassifierConfig, KnowledgeBase
 from bot.core.safety import SafetyCheck, SafetyVerdict, _model_verdict, gate
-from bot.core.safety_model import (
-    DEFAULT_CLASSIFIER_DIR,
-    LABELS,
-    Scores,
-    classifier_text,
-    hashed_features,
-)
-from bot.training import rebuilt_identically
+from bot.core.safety_model import DEFAULT_CLASSIFIER_DIR, LABELS, Scores
+from bot.core.textmodel import FILES
+from bot.training import rebuilt_identically, textmodel
 from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus
+from bot.training.questions import QUESTION_SETS
+
+# Question-file items due one of these are ordinary questions (benign for the classifier).
+QUESTION_KINDS = frozenset({"answer", "none", "not_in_source", "fallback", "clarify", "smalltalk"})
 
 BUCKETS = 1 << 17
-EMBEDDING_SCALE = 1.0
 REGULARISATION = 8.0  # sklearn's C: the inverse of the L2 penalty
-FILES = ("hashed.npy", "dense.npy", "bias.npy", "meta.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,37 +75,22 @@ EXPECTED_ROUTE = {
 }
 
 
-def matrix(texts: Sequence[str], embedder: StaticEmbedder, buckets: int) -> Any:
-    from scipy import sparse
-
-    rows, columns, values = [], [], []
-    dense = np.zeros((len(texts), embedder.dimensions), dtype=np.float64)
-    for row, raw in enumerate(texts):
-        text = classifier_text(raw)
-        for column, value in sorted(hashed_features(text, buckets).items()):
-            rows.append(row)
-            columns.append(column)
-            values.append(value)
-        dense[row] = EMBEDDING_SCALE * embedder.embed(text)
-    hashed = sparse.csr_matrix((values, (rows, columns)), shape=(len(texts), buckets))
-    return sparse.hstack([hashed, sparse.csr_matrix(dense)], format="csr")
-
-
 def fit(examples: Sequence[Example], embedder: StaticEmbedder, buckets: int) -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=REGULARISATION, max_iter=5000, class_weight="balanced", tol=1e-6)
-    labels = np.array([LABELS.index(e.label) for e in examples])
-    model.fit(matrix([e.text for e in examples], embedder, buckets), labels)
-    return model
+    return textmodel.fit(
+        [e.text for e in examples],
+        [e.label for e in examples],
+        embedder,
+        buckets,
+        regularisation=REGULARISATION,
+        balanced=True,
+    )
 
 
 def probabilities(
     model: Any, texts: Sequence[str], embedder: StaticEmbedder, buckets: int
 ) -> list[Scores]:
-    found = model.predict_proba(matrix(texts, embedder, buckets))
-    order = [list(model.classes_).index(i) for i in range(len(LABELS))]
-    return [Scores(*(float(row[i]) for i in order)) for row in found]
+    found = textmodel.probabilities(model, texts, embedder, buckets, LABELS)
+    return [Scores(*(float(p) for p in row)) for row in found]
 
 
 def report(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
@@ -230,29 +212,6 @@ def print_validation(
     print(f"risk note on benign messages (concern >= {config.risk}): {flagged}/{len(benign)}")
 
 
-def export(model: Any, output: Path, corpus: str, buckets: int, dimensions: int) -> None:
-    order = [list(model.classes_).index(i) for i in range(len(LABELS))]
-    weights = np.asarray(model.coef_, dtype=np.float64)[order].T  # features x labels
-    bias = np.asarray(model.intercept_, dtype=np.float64)[order]
-    output.mkdir(parents=True, exist_ok=True)
-    hashed: npt.NDArray[np.float16] = weights[:buckets].astype(np.float16)
-    np.save(output / "hashed.npy", hashed, allow_pickle=False)
-    np.save(
-        output / "dense.npy",
-        weights[buckets : buckets + dimensions].astype(np.float32),
-        allow_pickle=False,
-    )
-    np.save(output / "bias.npy", bias.astype(np.float32), allow_pickle=False)
-    meta = {
-        "labels": list(LABELS),
-        "buckets": buckets,
-        "embedding_scale": EMBEDDING_SCALE,
-        "regularisation": REGULARISATION,
-        "corpus": corpus,
-    }
-    (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-
-
 def corpus_digest(examples: Sequence[Example]) -> str:
     joined = "\n".join(f"{e.writer}\t{e.label}\t{e.text}" for e in examples)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
@@ -277,9 +236,32 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
     return found
 
 
-def training_set(corpus: Path, kb: KnowledgeBase | None) -> list[Example]:
+def question_examples(directory: Path | None, seen: Sequence[Example]) -> list[Example]:
+    """The router's labelled question files (``tests/core/questions/``, in the repository) as
+    more benign writers, one per file: ordinary questions in many registers, which the
+    classifier must let through. Only questions due an answer or "the source does not say"
+    count; texts already seen are left out."""
+    if directory is None:
+        return []
+    keys = {" ".join(e.text.casefold().split()) for e in seen}
+    found: list[Example] = []
+    for path in sorted(directory.glob("*.yaml")):
+        for item in load_items(path):
+            if not item.expect <= QUESTION_KINDS:
+                continue
+            key = " ".join(item.question.casefold().split())
+            if key not in keys:
+                keys.add(key)
+                found.append(Example(item.question, "benign", f"questions-{path.stem}"))
+    return found
+
+
+def training_set(
+    corpus: Path, kb: KnowledgeBase | None, questions: Path | None = None
+) -> list[Example]:
     examples = list(load_corpus(corpus))
-    return examples + knowledge_examples(kb, examples)
+    examples += knowledge_examples(kb, examples)
+    return examples + question_examples(questions, examples)
 
 
 def train(
@@ -288,16 +270,20 @@ def train(
     embedder: StaticEmbedder,
     buckets: int = BUCKETS,
     kb: KnowledgeBase | None = None,
+    questions: Path | None = None,
 ) -> None:
-    """Fit on the corpus (and, given a knowledge base, its phrasings) and write the files."""
-    examples = training_set(corpus, kb)
+    """Fit on the corpus (and, given a knowledge base, its phrasings; given a folder of
+    question files, its questions) and write the files."""
+    examples = training_set(corpus, kb, questions)
     model = fit(examples, embedder, buckets)
-    export(
+    corpus_name = f"{describe(tuple(examples))}; sha256 {corpus_digest(examples)}"
+    textmodel.export(
         model,
         output,
-        f"{describe(tuple(examples))}; sha256 {corpus_digest(examples)}",
+        LABELS,
         buckets,
         embedder.dimensions,
+        {"regularisation": REGULARISATION, "corpus": corpus_name},
     )
 
 
@@ -320,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = shared_embedder()
     kb = load_knowledge(Settings.from_env().knowledge_dir)
     if args.cv:
-        examples = training_set(args.corpus, kb)
+        examples = training_set(args.corpus, kb, QUESTION_SETS)
         print(describe(tuple(examples)))
         if args.scores and args.scores.exists():
             rows = json.loads(args.scores.read_text(encoding="utf-8"))
@@ -334,10 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.check:
         rebuilt = rebuilt_identically(
-            lambda folder: train(args.corpus, folder, embedder, kb=kb), args.output, FILES
+            lambda folder: train(args.corpus, folder, embedder, kb=kb, questions=QUESTION_SETS),
+            args.output,
+            FILES,
         )
         return 0 if rebuilt else 1
-    train(args.corpus, args.output, embedder, kb=kb)
+    train(args.corpus, args.output, embedder, kb=kb, questions=QUESTION_SETS)
     print(f"wrote {args.output}")
     return 0
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.conftest import KnowledgeCopy
 
 REPO = Path(__file__).resolve().parents[2]
 DEV_SET = REPO.parent / "shared" / "eval" / "dev-questions.yaml"
@@ -76,6 +77,18 @@ def test_check_summarises_and_reports_full_coverage(capsys: pytest.CaptureFixtur
     assert "sources: 1" in out
     assert "alternates" in out
     assert "every sentence of every source is cited" in out
+    assert "intent model of home-office-hackathon-2018: 31 entries" in out
+
+
+def test_check_warns_when_the_intent_model_is_stale(
+    knowledge_copy: KnowledgeCopy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = knowledge_copy("faq.yaml", "- id: cse-meaning\n", "- id: cse-abbreviation\n")
+    assert main(["check", "--knowledge", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "stale: retrain it (python -m bot.training.intent)" in out
+    assert "entries it does not know: cse-abbreviation" in out
+    assert "labels no longer entries: cse-meaning" in out
 
 
 def test_check_fails_on_broken_knowledge(
@@ -83,6 +96,23 @@ def test_check_fails_on_broken_knowledge(
 ) -> None:
     assert main(["check", "--knowledge", str(tmp_path)]) == 2
     assert "sources/" in capsys.readouterr().err
+
+
+def test_eval_unseen_leaves_out_what_the_models_learn_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(
+        '- {q: "Who hosted the hackathon?", expect: answer, lines: [[3, 4]]}\n'
+        '- {q: "which two bodies co-hosted that coding marathon, please", expect: answer,'
+        " lines: [[3, 4]]}\n",
+        encoding="utf-8",
+    )
+    assert main(["eval", "--unseen", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "unseen: 1 of 2 questions" in out
+    assert "overall: " in out
+    assert "/1 = " in out
 
 
 def test_eval_prints_categories_and_overall(capsys: pytest.CaptureFixture[str]) -> None:

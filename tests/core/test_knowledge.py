@@ -201,3 +201,12 @@ def test_no_protected_word_stems_into_a_concept(kb: KnowledgeBase) -> None:
         if len(stems(word)) == 1 and stems(word)[0] in concept_words
     }
     assert not clashes
+
+
+def test_weights_without_an_intent_model_cannot_use_one(knowledge_dir: Path) -> None:
+    path = knowledge_dir / "router.yaml"
+    head, marker, tail = path.read_text(encoding="utf-8").partition("fusion_without_intent:\n")
+    tail = tail.replace("  intent_probability: 0.0\n", "  intent_probability: 1.5\n", 1)
+    path.write_text(head + marker + tail, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="intent_probability, intent_not_answered must be 0"):
+        load_knowledge(knowledge_dir)

@@ -69,8 +69,16 @@ def with_library(tmp_path_factory: pytest.TempPathFactory) -> Router:
 def test_adding_a_source_changes_no_reply_about_another(
     router: Router, with_library: Router
 ) -> None:
-    questions = [item.question for path in QUESTION_SETS for item in load_items(path)]
-    assert len(questions) > 1000
+    library = with_library.indexes["riverside-library"]
+    questions = [
+        item.question
+        for path in QUESTION_SETS
+        for item in load_items(path)
+        # A question the new source is on topic for ("when does the British Library open?")
+        # is about it, not about the hackathon: it may rightly change.
+        if not library.analyser.analyse(item.question).terms & library.domain
+    ]
+    assert len(questions) > 2500
     changed = [
         q
         for q in questions

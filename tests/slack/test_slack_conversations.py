@@ -32,7 +32,7 @@ CONTACT = "#child-safety-help"
 async def test_a_follow_up_in_a_channel_thread_leans_on_the_previous_answer(
     bot: RunningBot, fake_slack: FakeSlack
 ) -> None:
-    first = mention("tell me about the Five Country Ministerial")
+    first = mention("what will the next Five Country Ministerial focus on?")
     await posted(bot, fake_slack, first)
     follow_up = mention("when is it?", thread_ts=first["ts"])
     call = await posted(bot, fake_slack, follow_up)

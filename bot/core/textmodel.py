@@ -1,0 +1,125 @@
+"""Linear text models that survive misspellings and slang: one implementation, two uses (the
+safety classifier, :mod:`bot.core.safety_model`, and the router's intent model,
+:mod:`bot.core.intent_model`).
+
+Features of a text (computed the same way when training and when answering):
+
+- character n-grams (2 to 5 characters, inside word boundaries) and word unigrams and bigrams
+  of the folded text, hashed into ``buckets`` columns (CRC-32, so stable across runs and
+  machines), sub-linear counts, scaled to unit length;
+- the text's static sentence embedding (:mod:`bot.core.embedding`), the model the router uses.
+
+A model is a multinomial logistic regression over those features. Its files (``hashed.npy``
+float16, ``dense.npy``, ``bias.npy``, ``meta.json`` with the labels) are written by the
+training commands of :mod:`bot.training` and read here with numpy alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.embedding import StaticEmbedder
+from bot.core.normalise import fold
+
+MAX_CHARS = 1000  # longer texts are read on their first 1,000 characters
+FILES = ("hashed.npy", "dense.npy", "bias.npy", "meta.json")
+
+_QUOTE_MARK = re.compile(r"^\s*(?:>|&gt;)\s?", re.MULTILINE)
+_TOKEN = re.compile(r"[a-z0-9£$€]+(?:'[a-z]+)?")
+
+
+class ModelFileError(RuntimeError):
+    """A model's files are missing or malformed."""
+
+
+def classifier_text(text: str) -> str:
+    """The text a model sees: the one question fold (:func:`bot.core.normalise.fold`: Slack
+    markup out, case and quotes folded, contractions and numbers expanded) with quote marks
+    dropped and white space collapsed."""
+    return " ".join(_QUOTE_MARK.sub(" ", fold(text[:MAX_CHARS])).split())
+
+
+def _bucket(feature: str, buckets: int) -> int:
+    return zlib.crc32(feature.encode("utf-8")) % buckets
+
+
+@lru_cache(maxsize=65536)
+def _token_buckets(token: str, buckets: int) -> tuple[int, ...]:
+    """The columns of a word's character n-grams (2 to 5, inside its boundaries) and of the
+    word itself; memoised, as words recur."""
+    padded = f" {token} "
+    grams = [
+        "c" + padded[start : start + size]
+        for size in range(2, 6)
+        for start in range(len(padded) - size + 1)
+    ]
+    return tuple(_bucket(feature, buckets) for feature in [*grams, "w" + token])
+
+
+def hashed_features(text: str, buckets: int) -> dict[int, float]:
+    """Sparse hashed n-gram features of a classifier text, unit length."""
+    tokens = _TOKEN.findall(text)
+    counts: Counter[int] = Counter()
+    for token in tokens:
+        counts.update(_token_buckets(token, buckets))
+    for first, second in pairwise(tokens):
+        counts[_bucket(f"b{first} {second}", buckets)] += 1
+    values = {column: 1.0 + math.log(count) for column, count in counts.items()}
+    norm = math.sqrt(sum(v * v for v in values.values()))
+    return {k: v / norm for k, v in values.items()} if norm else {}
+
+
+class LinearTextModel:
+    """A trained model's weights, and its probabilities for a text."""
+
+    def __init__(
+        self, directory: Path, embedder: StaticEmbedder, labels: Sequence[str] | None = None
+    ) -> None:
+        try:
+            meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+            hashed = np.load(directory / "hashed.npy", allow_pickle=False)
+            dense = np.load(directory / "dense.npy", allow_pickle=False)
+            bias = np.load(directory / "bias.npy", allow_pickle=False)
+            found = tuple(str(label) for label in meta["labels"])
+            self.buckets = int(meta["buckets"])
+            self.embedding_scale = float(meta["embedding_scale"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ModelFileError(f"cannot load the model in {directory}: {error}") from error
+        if labels is not None and found != tuple(labels):
+            raise ModelFileError(f"{directory}: labels {list(found)} are not {list(labels)}")
+        if hashed.shape != (self.buckets, len(found)) or dense.shape != (
+            embedder.dimensions,
+            len(found),
+        ):
+            raise ModelFileError(f"{directory}: weight shapes do not fit the model")
+        self.labels = found
+        self._hashed: npt.NDArray[np.float32] = hashed.astype(np.float32)
+        self._dense: npt.NDArray[np.float32] = dense.astype(np.float32)
+        self._bias: npt.NDArray[np.float32] = bias.astype(np.float32)
+        self._embedder = embedder
+        self.trained_on = str(meta.get("corpus", ""))
+
+    def probabilities(self, text: str) -> npt.NDArray[np.float32]:
+        """The probability of each label (in ``labels`` order) for a text."""
+        folded = classifier_text(text)
+        logits = self._bias.copy()
+        sparse = hashed_features(folded, self.buckets)
+        if sparse:
+            columns = np.fromiter(sparse.keys(), dtype=np.int64, count=len(sparse))
+            values = np.fromiter(sparse.values(), dtype=np.float32, count=len(sparse))
+            logits += values @ self._hashed[columns]
+        logits += self.embedding_scale * (self._embedder.embed(folded) @ self._dense)
+        shifted = np.exp(logits - logits.max())
+        probabilities: npt.NDArray[np.float32] = shifted / shifted.sum()
+        return probabilities

@@ -1,0 +1,216 @@
+"""``python -m bot.training.intent``: train each source's intent model, and validate it honestly.
+
+    pip install -e '.[train]'
+    python -m bot.training.intent --cv      # grouped cross-validation: each question file held out
+    python -m bot.training.intent           # retrain bot/models/intent/SOURCE/ exactly
+    python -m bot.training.intent --check   # exit 1 if a retrain differs from the shipped files
+
+It learns from the source's curated phrasings (every question and alternate of its entries,
+labelled with the entry; of its unstated items, labelled ``NOT_ANSWERED``) and from the
+labelled question sets (:mod:`bot.training.questions`), each question labelled with the entry
+whose citations best cover its expected lines, or ``NOT_ANSWERED`` when no answer is due. The
+question sets cite lines of one source (the first, or ``--source``).
+
+Cross-validation trains on the phrasings and every file but one and scores the one left out:
+the share of its questions whose most probable label is right (an entry citing the expected
+lines, or ``NOT_ANSWERED`` when none is due). It is the model alone; the router's figure
+(``python -m bot.training.router --cv``) fuses it with the other signals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.embedding import StaticEmbedder, shared_embedder
+from bot.core.evaluation import EvalItem
+from bot.core.intent_model import DEFAULT_INTENT_DIR, NOT_ANSWERED, IntentModel
+from bot.core.knowledge import Entry, KnowledgeBase
+from bot.core.textmodel import FILES, ModelFileError
+from bot.training import rebuilt_identically, textmodel
+from bot.training.questions import core_text, label, load_sets, overlaps
+
+BUCKETS = 1 << 15
+REGULARISATION = 8.0  # sklearn's C: the inverse of the L2 penalty
+PHRASINGS = "knowledge-phrasings"  # the group of the curated phrasings (never held out)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    label: str
+    group: str  # a question file, or the curated phrasings
+
+
+def source_entries(kb: KnowledgeBase, source: str) -> list[Entry]:
+    return [e for e in kb.entries if kb.source_of(e) == source]
+
+
+def labels_of(kb: KnowledgeBase, source: str) -> tuple[str, ...]:
+    """The model's labels: the source's entry ids in knowledge order, then NOT_ANSWERED."""
+    return (*(e.id for e in source_entries(kb, source)), NOT_ANSWERED)
+
+
+def phrasing_examples(kb: KnowledgeBase, source: str) -> list[Example]:
+    found = [Example(t, e.id, PHRASINGS) for e in source_entries(kb, source) for t in e.phrasings]
+    found += [
+        Example(t, NOT_ANSWERED, PHRASINGS)
+        for u in kb.unstated
+        if kb.source_of(u) == source
+        for t in u.phrasings
+    ]
+    return found
+
+
+def question_examples(
+    kb: KnowledgeBase, source: str, sets: dict[str, list[EvalItem]]
+) -> list[Example]:
+    entries = source_entries(kb, source)
+    embedder = shared_embedder()
+    found = []
+    for name, items in sets.items():
+        for item in items:
+            wanted = label(item, entries, embedder)
+            if wanted is not None:
+                found.append(Example(core_text(item.question), wanted, name))
+    return found
+
+
+def training_set(kb: KnowledgeBase, source: str, sets: dict[str, list[EvalItem]]) -> list[Example]:
+    return phrasing_examples(kb, source) + question_examples(kb, source, sets)
+
+
+def digest(examples: Sequence[Example]) -> str:
+    joined = "\n".join(f"{e.group}\t{e.label}\t{e.text}" for e in examples)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def train(
+    examples: Sequence[Example],
+    labels: Sequence[str],
+    output: Path,
+    embedder: StaticEmbedder,
+    buckets: int = BUCKETS,
+) -> None:
+    """Fit on the examples and write the model's files."""
+    model = textmodel.fit(
+        [e.text for e in examples],
+        [e.label for e in examples],
+        embedder,
+        buckets,
+        regularisation=REGULARISATION,
+        balanced=False,
+    )
+    textmodel.export(
+        model,
+        output,
+        labels,
+        buckets,
+        embedder.dimensions,
+        {"regularisation": REGULARISATION, "corpus": corpus_note(examples)},
+    )
+
+
+def corpus_note(examples: Sequence[Example]) -> str:
+    """What a model was trained on, as its meta.json records it."""
+    groups = sorted({e.group for e in examples})
+    return f"{len(examples)} labelled texts from {len(groups)} groups; sha256 {digest(examples)}"
+
+
+def fold_models(
+    examples: Sequence[Example],
+    labels: Sequence[str],
+    embedder: StaticEmbedder,
+    folder: Path,
+) -> dict[str, IntentModel]:
+    """Per question file, a model trained without it (written under ``folder`` and loaded as
+    the router loads a shipped one). A model already in ``folder`` trained on exactly the
+    same texts is reused."""
+    models = {}
+    for group in sorted({e.group for e in examples} - {PHRASINGS}):
+        directory = folder / group
+        kept = [e for e in examples if e.group != group]
+        try:
+            model = IntentModel(directory, embedder)
+        except ModelFileError:
+            model = None
+        if model is None or model.trained_on != corpus_note(kept) or model.labels != tuple(labels):
+            train(kept, labels, directory, embedder)
+            model = IntentModel(directory, embedder)
+        models[group] = model
+    return models
+
+
+def cross_validate(
+    kb: KnowledgeBase,
+    source: str,
+    sets: dict[str, list[EvalItem]],
+    embedder: StaticEmbedder,
+    folds: Path | None = None,
+) -> None:
+    examples = training_set(kb, source, sets)
+    entries = {e.id: e for e in source_entries(kb, source)}
+    with tempfile.TemporaryDirectory() as scratch:
+        models = fold_models(examples, labels_of(kb, source), embedder, folds or Path(scratch))
+        right = total = 0
+        for name, items in sets.items():
+            hits = count = 0
+            for item in items:
+                if label(item, list(entries.values())) is None:
+                    continue
+                found = models[name].probabilities(core_text(item.question))
+                best = max(found, key=lambda k: found[k])
+                count += 1
+                if best == NOT_ANSWERED:
+                    hits += "answer" not in item.expect
+                else:
+                    hits += "answer" in item.expect and overlaps(entries[best], item.lines)
+            right, total = right + hits, total + count
+            print(f"held out {name:28} {100 * hits / max(count, 1):5.1f} % of {count}")
+    print(f"all files, each scored by a model trained without it: {right}/{total}", end=" ")
+    print(f"= {100 * right / max(total, 1):.1f} %")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.core.knowledge import load_knowledge
+    from bot.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot.training.intent")
+    parser.add_argument("--source", help="the source the question sets cite (default: first)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_INTENT_DIR)
+    parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
+    parser.add_argument("--check", action="store_true", help="retrain aside and compare")
+    parser.add_argument(
+        "--folds",
+        type=Path,
+        help="with --cv: keep the out-of-fold models in this folder and reuse those trained on "
+        "the same texts (shared with python -m bot.training.router --folds)",
+    )
+    args = parser.parse_args(argv)
+    embedder = shared_embedder()
+    kb = load_knowledge(Settings.from_env().knowledge_dir)
+    source = args.source or next(iter(kb.sources))
+    sets = load_sets()
+    if args.cv:
+        cross_validate(kb, source, sets, embedder, args.folds)
+        return 0
+    examples = training_set(kb, source, sets)
+    labels = labels_of(kb, source)
+    output = args.output / source
+    if args.check:
+        rebuilt = rebuilt_identically(
+            lambda folder: train(examples, labels, folder, embedder), output, FILES
+        )
+        return 0 if rebuilt else 1
+    train(examples, labels, output, embedder)
+    print(f"wrote {output} ({len(examples)} texts, {len(labels)} labels)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

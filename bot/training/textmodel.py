@@ -1,0 +1,104 @@
+"""Training and writing the linear text models of :mod:`bot.core.textmodel` (the safety
+classifier and the router's intent model share it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.embedding import StaticEmbedder
+from bot.core.textmodel import classifier_text, hashed_features
+
+EMBEDDING_SCALE = 1.0
+
+
+def matrix(texts: Sequence[str], embedder: StaticEmbedder, buckets: int) -> Any:
+    """The feature matrix of some texts (sparse: hashed columns, then the embedding)."""
+    from scipy import sparse
+
+    rows, columns, values = [], [], []
+    dense = np.zeros((len(texts), embedder.dimensions), dtype=np.float64)
+    for row, raw in enumerate(texts):
+        text = classifier_text(raw)
+        for column, value in sorted(hashed_features(text, buckets).items()):
+            rows.append(row)
+            columns.append(column)
+            values.append(value)
+        dense[row] = EMBEDDING_SCALE * embedder.embed(text)
+    hashed = sparse.csr_matrix((values, (rows, columns)), shape=(len(texts), buckets))
+    return sparse.hstack([hashed, sparse.csr_matrix(dense)], format="csr")
+
+
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embedder: StaticEmbedder,
+    buckets: int,
+    *,
+    regularisation: float,
+    balanced: bool,
+) -> Any:
+    """A multinomial logistic regression over the texts' features (deterministic: lbfgs)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(
+        C=regularisation,
+        max_iter=5000,
+        class_weight="balanced" if balanced else None,
+        tol=1e-6,
+    )
+    model.fit(matrix(texts, embedder, buckets), np.asarray(labels))
+    return model
+
+
+def probabilities(
+    model: Any, texts: Sequence[str], embedder: StaticEmbedder, buckets: int, labels: Sequence[str]
+) -> npt.NDArray[np.float64]:
+    """Rows of probabilities, columns in ``labels`` order."""
+    found = np.asarray(model.predict_proba(matrix(texts, embedder, buckets)))
+    order = [list(model.classes_).index(label) for label in labels]
+    return found[:, order]
+
+
+def export(
+    model: Any,
+    output: Path,
+    labels: Sequence[str],
+    buckets: int,
+    dimensions: int,
+    meta: dict[str, object],
+) -> None:
+    """Write the model's files (``FILES`` of :mod:`bot.core.textmodel`), columns in
+    ``labels`` order."""
+    missing = sorted(set(labels) - {str(c) for c in model.classes_})
+    if missing:
+        raise ValueError(f"no training examples for the labels {', '.join(missing)}")
+    order = [list(model.classes_).index(label) for label in labels]
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    if len(model.classes_) == 2:  # sklearn keeps one row for two classes: expand it
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    weights = coef[order].T  # features x labels
+    bias = intercept[order]
+    output.mkdir(parents=True, exist_ok=True)
+    hashed: npt.NDArray[np.float16] = weights[:buckets].astype(np.float16)
+    np.save(output / "hashed.npy", hashed, allow_pickle=False)
+    np.save(
+        output / "dense.npy",
+        weights[buckets : buckets + dimensions].astype(np.float32),
+        allow_pickle=False,
+    )
+    np.save(output / "bias.npy", bias.astype(np.float32), allow_pickle=False)
+    content = {
+        "labels": list(labels),
+        "buckets": buckets,
+        "embedding_scale": EMBEDDING_SCALE,
+        **meta,
+    }
+    (output / "meta.json").write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,76 @@
+"""The intent model: how questions become labels, a reproducible training run, and the router
+using what it writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.embedding import shared_embedder
+from bot.core.evaluation import EvalItem
+from bot.core.intent_model import NOT_ANSWERED, IntentModel
+from bot.core.knowledge import KnowledgeBase
+from bot.core.router import Router
+from bot.core.textmodel import FILES
+from bot.training import digest
+from bot.training.intent import Example, labels_of, phrasing_examples, train
+from bot.training.questions import label
+
+pytest.importorskip("sklearn", reason="training needs the train extra (scikit-learn)")
+
+SOURCE = "home-office-hackathon-2018"
+
+
+def item(expect: str, lines: tuple[tuple[int, int], ...] = ()) -> EvalItem:
+    return EvalItem("q", frozenset({expect}), lines, "paraphrase")
+
+
+def test_a_question_is_labelled_with_the_entry_that_best_covers_its_lines(
+    kb: KnowledgeBase,
+) -> None:
+    entries = list(kb.entries)
+    assert label(item("answer", ((1, 2),)), entries) == "hackathon-companies"
+    assert label(item("answer", ((50, 50),)), entries) == "innovation-call-amount"
+    assert label(item("none"), entries) == NOT_ANSWERED
+    assert label(item("safeguarding"), entries) is None
+
+
+CHOSEN = ("hackathon-hosts", "tool-cost-availability", "caid-overview", NOT_ANSWERED)
+
+
+def fixture_examples(kb: KnowledgeBase) -> list[Example]:
+    """The curated phrasings of a few entries and the unstated items: small and fast."""
+    return [e for e in phrasing_examples(kb, SOURCE) if e.label in CHOSEN]
+
+
+def test_training_twice_writes_identical_files(kb: KnowledgeBase, tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    examples = fixture_examples(kb)
+    train(examples, CHOSEN, tmp_path / "one", embedder, buckets=1 << 12)
+    train(examples, CHOSEN, tmp_path / "two", embedder, buckets=1 << 12)
+    first, second = digest(tmp_path / "one", FILES), digest(tmp_path / "two", FILES)
+    assert first == second
+    assert len(first) == 4
+
+
+def test_the_router_uses_a_trained_model(kb: KnowledgeBase, tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    train(fixture_examples(kb), CHOSEN, tmp_path / "m", embedder, buckets=1 << 12)
+    model = IntentModel(tmp_path / "m", embedder)
+    found = model.probabilities("who organised the hackathon")
+    assert max(found, key=lambda k: found[k]) == "hackathon-hosts"
+    assert sum(found.values()) == pytest.approx(1.0)
+    with_model = Router(kb, embedder, intent_models={SOURCE: model})
+    without = Router(kb, embedder, intent_models={})
+    question = "who organised the hackathon"
+    best = with_model.explain(question).decisions[0].candidates[0]
+    assert best.intent == "hackathon-hosts"
+    assert best.intent_probability > 0.2
+    assert without.explain(question).decisions[0].candidates[0].intent_probability == 0.0
+
+
+def test_the_labels_are_the_entries_then_not_answered(kb: KnowledgeBase) -> None:
+    labels = labels_of(kb, SOURCE)
+    assert labels[-1] == NOT_ANSWERED
+    assert labels[:-1] == tuple(e.id for e in kb.entries)
