@@ -15,11 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.core.embedding import StaticEmbedder
-from bot.core.textmodel import LinearTextModel, ModelFileError
+from bot.core.textmodel import LinearTextModel
 
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "models" / "safety-classifier"
 LABELS = ("benign", "safeguarding", "self_concern", "harmful")
-SafetyModelError = ModelFileError
 
 
 @dataclass(frozen=True, slots=True)
