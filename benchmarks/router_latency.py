@@ -161,6 +161,13 @@ def main() -> int:
         f"shipped ({len(router.kb.entries)} entries): load {load * 1000:.0f} ms, "
         f"question p50 {base_p50 * 1000:.3f} ms, p99 {base_p99 * 1000:.3f} ms"
     )
+    unlearned = time_questions(Router(router.kb, intent_models={}), asked, args.repeat)
+    print(
+        "the same without the intent model: "
+        f"p50 {statistics.median(unlearned) * 1000:.3f} ms, "
+        f"p99 {percentile(unlearned, 0.99) * 1000:.3f} ms; the model adds "
+        f"{(statistics.mean(shipped) - statistics.mean(unlearned)) * 1000:.3f} ms (means)"
+    )
     gate = time_gate(router, asked, args.repeat)
     print(
         f"safety gate alone: p50 {statistics.median(gate) * 1000:.3f} ms, "

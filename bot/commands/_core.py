@@ -20,7 +20,12 @@ def add_knowledge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def knowledge_dir(args: argparse.Namespace) -> Path:
+    """The knowledge directory: --knowledge, else the settings' (environment or bundled)."""
+    directory: Path = args.knowledge or Settings.from_env().knowledge_dir
+    return directory
+
+
 def load_router(args: argparse.Namespace) -> tuple[KnowledgeBase, Router]:
-    directory = args.knowledge or Settings.from_env().knowledge_dir
-    kb = load_knowledge(directory)
+    kb = load_knowledge(knowledge_dir(args))
     return kb, Router(kb)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands._core import add_knowledge_option
+from bot.commands._core import add_knowledge_option, knowledge_dir
 from bot.core.intent_model import NOT_ANSWERED
 from bot.core.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, uncited_sentences
 from bot.core.router import Router
-from bot.settings import Settings
 from bot.training.corpus import CorpusError, describe, load_corpus
 
 
@@ -23,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = args.knowledge or Settings.from_env().knowledge_dir
+    directory = knowledge_dir(args)
     try:
         kb = load_knowledge(directory)
     except KnowledgeError as error:

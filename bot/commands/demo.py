@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.commands._core import add_knowledge_option
+from bot.commands._core import add_knowledge_option, knowledge_dir
 from bot.commands.report import days_argument
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         raise SettingsError("--out", f"{out} exists; the demo only creates a new file")
     out.parent.mkdir(parents=True, exist_ok=True)
-    knowledge = args.knowledge or Settings.from_env().knowledge_dir
+    knowledge = knowledge_dir(args)
     router = Router(load_knowledge(knowledge))
     settings = Settings(
         database_url=f"sqlite:///{out}",

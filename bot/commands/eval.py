@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bot.cli import UsageError
-from bot.commands._core import add_knowledge_option, load_router
+from bot.commands._core import add_knowledge_option, knowledge_dir, load_router
 from bot.core.evaluation import EvalFileError, evaluate, load_items
 
 
@@ -30,11 +30,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     kb, router = load_router(args)
     if args.unseen:
-        from bot.settings import Settings
-        from bot.training.questions import learned_texts, text_key
+        from bot.training.corpus import text_key
+        from bot.training.questions import learned_texts
 
-        directory = args.knowledge or Settings.from_env().knowledge_dir
-        learned = learned_texts(kb, directory / "safety" / "corpus")
+        learned = learned_texts(kb, knowledge_dir(args) / "safety" / "corpus")
         kept = [item for item in items if text_key(item.question) not in learned]
         print(f"unseen: {len(kept)} of {len(items)} questions (the others are learned from)")
         items = kept

@@ -183,13 +183,14 @@ def _lexical(
     )
 
 
-def _intent(intent: dict[str, float] | None, candidate: Candidate) -> float:
-    """The intent model's probability for an entry. An unstated item gets none: the model's
-    "not answered" covers off-topic questions as well as those the source leaves open, so it
-    cannot say which unstated item was asked; entries lose what it takes."""
+def _intent(intent: dict[str, float] | None, candidate: Candidate) -> tuple[float, float]:
+    """The intent model's signals for a candidate: its probability, and the probability that
+    the source does not answer. An unstated item gets neither: the model's "not answered"
+    covers off-topic questions as well as those the source leaves open, so it cannot say which
+    unstated item was asked; entries lose what it takes."""
     if intent is None or candidate.unstated:
-        return 0.0
-    return intent.get(candidate.intent, 0.0)
+        return 0.0, 0.0
+    return intent.get(candidate.intent, 0.0), intent.get(NOT_ANSWERED, 0.0)
 
 
 def _fuzzy_only(index: SourceIndex, analysis: Analysis) -> int | None:
@@ -258,16 +259,15 @@ def score(
         # The gap to the best other candidate: the best, or the second when this one is it.
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, candidate.lexical)
+        learned, not_answered = _intent(intent, candidate)
         complete = replace(
             candidate,
             semantic=own_semantic,
             semantic_answer=float(semantic_answer[position]),
             semantic_gap=own_semantic - other_semantic,
             lexical_gap=candidate.lexical - other_lexical,
-            intent_probability=_intent(intent, candidate),
-            intent_not_answered=0.0
-            if candidate.unstated
-            else (intent or {}).get(NOT_ANSWERED, 0.0),
+            intent_probability=learned,
+            intent_not_answered=not_answered,
         )
         fusion = config.fusion_without_intent if candidate.unstated else with_intent
         fused.append(replace(complete, probability=fuse(complete, fusion)))

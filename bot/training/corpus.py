@@ -32,7 +32,8 @@ class Example:
     writer: str
 
 
-def _key(text: str) -> str:
+def text_key(text: str) -> str:
+    """A text as duplicates are found: case and white space folded."""
     return " ".join(text.casefold().split())
 
 
@@ -59,7 +60,7 @@ def load_corpus(directory: Path = DEFAULT_CORPUS_DIR) -> tuple[Example, ...]:
                 raise CorpusError(f"{where}: empty text")
             if label not in LABELS:
                 raise CorpusError(f"{where}: unknown label {label!r} (labels: {', '.join(LABELS)})")
-            key = _key(text)
+            key = text_key(text)
             if key in first_seen:
                 raise CorpusError(f"{where}: duplicate of {first_seen[key]}")
             first_seen[key] = where

@@ -9,9 +9,11 @@ blind sets of ``tests/blind/`` are never read here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder
 from bot.core.evaluation import EvalItem, load_items
@@ -20,6 +22,7 @@ from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.normalise import MAX_QUESTION_CHARS
 from bot.core.router import Router
 from bot.core.wrappers import set_apart
+from bot.training.corpus import load_corpus, text_key
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
 QUESTION_SETS = REPOSITORY / "tests" / "core" / "questions"
@@ -70,7 +73,13 @@ def label(
     if len(tied) == 1 or embedder is None:
         return tied[0].id
     asked = embedder.embed(core_text(item.question))
-    return max(tied, key=lambda e: float(np.max(embedder.embed_many(list(e.phrasings)) @ asked))).id
+    return max(tied, key=lambda e: float(np.max(_phrasings(embedder, e.phrasings) @ asked))).id
+
+
+@lru_cache(maxsize=256)
+def _phrasings(embedder: StaticEmbedder, phrasings: tuple[str, ...]) -> npt.NDArray[np.float32]:
+    """An entry's phrasing vectors, embedded once however many questions tie on it."""
+    return embedder.embed_many(list(phrasings))
 
 
 def core_text(question: str) -> str:
@@ -78,15 +87,9 @@ def core_text(question: str) -> str:
     return set_apart(Router.focus(question[:MAX_QUESTION_CHARS]))
 
 
-def text_key(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def learned_texts(kb: KnowledgeBase, corpus: Path | None = None) -> frozenset[str]:
     """Every text the shipped models learn from (case and white space folded): the curated
     phrasings, the labelled question files and, when given, the safety corpus."""
-    from bot.training.corpus import load_corpus
-
     texts = {text_key(t) for item in (*kb.entries, *kb.unstated) for t in item.phrasings}
     for items in load_sets().values():
         texts |= {text_key(item.question) for item in items}

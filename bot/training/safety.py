@@ -35,7 +35,7 @@ from bot.core.safety import SafetyCheck, SafetyVerdict, _model_verdict, gate
 from bot.core.safety_model import DEFAULT_CLASSIFIER_DIR, LABELS, Scores
 from bot.core.textmodel import FILES
 from bot.training import rebuilt_identically, textmodel
-from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus
+from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus, text_key
 from bot.training.questions import QUESTION_SETS
 
 # Question-file items due one of these are ordinary questions (benign for the classifier).
@@ -223,13 +223,13 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
     Texts already in the corpus are left out."""
     if kb is None:
         return []
-    seen = {" ".join(e.text.casefold().split()) for e in corpus}
+    seen = {text_key(e.text) for e in corpus}
     found: list[Example] = []
     texts = [text for item in (*kb.entries, *kb.unstated) for text in item.phrasings]
     texts += [phrase for topic in kb.smalltalk for phrase in topic.phrases]
     for text in texts:
         if text:
-            key = " ".join(text.casefold().split())
+            key = text_key(text)
             if key not in seen:
                 seen.add(key)
                 found.append(Example(text, "benign", "knowledge-phrasings"))
@@ -243,13 +243,13 @@ def question_examples(directory: Path | None, seen: Sequence[Example]) -> list[E
     count; texts already seen are left out."""
     if directory is None:
         return []
-    keys = {" ".join(e.text.casefold().split()) for e in seen}
+    keys = {text_key(e.text) for e in seen}
     found: list[Example] = []
     for path in sorted(directory.glob("*.yaml")):
         for item in load_items(path):
             if not item.expect <= QUESTION_KINDS:
                 continue
-            key = " ".join(item.question.casefold().split())
+            key = text_key(item.question)
             if key not in keys:
                 keys.add(key)
                 found.append(Example(item.question, "benign", f"questions-{path.stem}"))

@@ -15,14 +15,11 @@ import pytest
 
 from bot.core.evaluation import load_items
 from bot.core.knowledge import KnowledgeBase
+from bot.training.corpus import text_key
 
 BLIND = sorted((Path(__file__).resolve().parents[1] / "blind").glob("*.yaml"))
 LONG = 8  # words: longer than the entries' own questions that writers happen to repeat
 MAX_SHORT = 3  # short questions of one blind set found word for word in the knowledge
-
-
-def key(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def test_every_blind_set_loads() -> None:
@@ -33,7 +30,7 @@ def test_every_blind_set_loads() -> None:
 
 @pytest.mark.parametrize("path", BLIND, ids=lambda p: p.stem)
 def test_no_blind_question_is_an_alternate(path: Path, kb: KnowledgeBase) -> None:
-    phrasings = {key(t) for item in (*kb.entries, *kb.unstated) for t in item.alternates}
-    found = [i.question for i in load_items(path) if key(i.question) in phrasings]
+    phrasings = {text_key(t) for item in (*kb.entries, *kb.unstated) for t in item.alternates}
+    found = [i.question for i in load_items(path) if text_key(i.question) in phrasings]
     assert not [q for q in found if len(q.split()) > LONG], found
     assert len(found) <= MAX_SHORT, found
