@@ -28,6 +28,14 @@ async def posted(bot: RunningBot, fake: FakeSlack, event: dict[str, Any]) -> Cal
     return calls[-1]
 
 
+async def click_and_wait(
+    bot: RunningBot, fake: FakeSlack, click: dict[str, Any], token: str
+) -> None:
+    """Deliver a click and wait (with the fake's deadline) for a post to its response URL."""
+    await bot.sender.interaction(click)
+    await fake.wait_for(lambda f: bool(posts_to(f, token)))
+
+
 def click_on(
     fake: FakeSlack,
     call: Call,
@@ -103,8 +111,7 @@ async def test_none_of_these_is_recorded_and_replaces_the_question(
 async def test_only_the_asker_can_choose(bot: RunningBot, fake_slack: FakeSlack) -> None:
     call = await posted(bot, fake_slack, mention(VAGUE))
     click = click_on(fake_slack, call, "clarify_choose_1", user="U0BYSTANDER", token="other")
-    await bot.sender.interaction(click)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "other")))
+    await click_and_wait(bot, fake_slack, click, "other")
     await bot.idle()
     [note] = posts_to(fake_slack, "other")
     assert note["response_type"] == "ephemeral"
@@ -126,8 +133,7 @@ async def test_a_clarify_choice_in_an_ask_reply_is_answered_in_place(
         response_url=fake_slack.response_url("choose"),
         ephemeral=True,
     )
-    await bot.sender.interaction(click)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "choose")))
+    await click_and_wait(bot, fake_slack, click, "choose")
     [replaced] = posts_to(fake_slack, "choose")
     assert replaced["replace_original"] is True
     assert f"You asked: {VAGUE}" in visible_text(replaced)
@@ -152,8 +158,7 @@ async def test_feedback_in_a_channel_counts_once_per_person(
 
     # The same person clicks 👎 on the updated message: refused, nothing written.
     again = click_on(fake_slack, call, "feedback_down", token="v2", message=update.body)
-    await bot.sender.interaction(again)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "v2")))
+    await click_and_wait(bot, fake_slack, again, "v2")
     await bot.idle()
     assert "already given feedback" in visible_text(posts_to(fake_slack, "v2")[0])
     assert bot.store.votes[record.reply_id] == {"U0ASKER1": Vote.UP}
@@ -218,8 +223,9 @@ async def test_a_vote_for_an_unknown_reply_writes_nothing(
 ) -> None:
     call = await posted(bot, fake_slack, mention(QUESTION))
     bot.store.replies.clear()  # as if the reply had been purged
-    await bot.sender.interaction(click_on(fake_slack, call, "feedback_up", token="gone"))
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "gone")))
+    await click_and_wait(
+        bot, fake_slack, click_on(fake_slack, call, "feedback_up", token="gone"), "gone"
+    )
     await bot.idle()
     assert "no longer find" in visible_text(posts_to(fake_slack, "gone")[0])
     assert not bot.store.votes

@@ -24,7 +24,7 @@ from tests.slack.slack_requests import (
     mention,
     next_ts,
 )
-from tests.slack.test_slack_actions import click_on, posted, posts_to
+from tests.slack.test_slack_actions import click_and_wait, click_on, posted, posts_to
 
 CONTACT = "#child-safety-help"
 
@@ -148,8 +148,7 @@ async def test_a_related_question_on_a_private_reply_is_answered_privately(
         response_url=fake_slack.response_url("related"),
         ephemeral=True,
     )
-    await bot.sender.interaction(click)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "related")))
+    await click_and_wait(bot, fake_slack, click, "related")
     await bot.idle()
     [answer] = posts_to(fake_slack, "related")
     assert answer["response_type"] == "ephemeral"
@@ -177,8 +176,7 @@ async def test_a_native_feedback_click_is_stored_once_per_person(
     assert note["response_type"] == "ephemeral", "acknowledged privately"
 
     again = click_on(fake_slack, call, "feedback_up", token="again", message=update.body)
-    await bot.sender.interaction(again)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "again")))
+    await click_and_wait(bot, fake_slack, again, "again")
     await bot.idle()
     assert bot.store.votes[record.reply_id] == {"U0ASKER1": Vote.UP}, "stored once"
     assert "already" in visible_text(posts_to(fake_slack, "again")[0])

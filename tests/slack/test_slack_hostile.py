@@ -38,7 +38,7 @@ from tests.slack.slack_requests import (
     mention,
     signed_headers,
 )
-from tests.slack.test_slack_actions import click_on, posted, posts_to
+from tests.slack.test_slack_actions import click_and_wait, click_on, posted, posts_to
 
 FORM = "application/x-www-form-urlencoded"
 QUESTION = "Which tech companies took part in the hackathon?"
@@ -359,8 +359,7 @@ async def test_only_the_asker_can_share(bot: RunningBot, fake_slack: FakeSlack) 
         response_url=fake_slack.response_url("forged-share"),
         ephemeral=True,
     )
-    await bot.sender.interaction(click)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "forged-share")))
+    await click_and_wait(bot, fake_slack, click, "forged-share")
     await bot.idle()
     posts = posts_to(fake_slack, "forged-share")
     assert all(p.get("response_type") != "in_channel" for p in posts)
@@ -417,8 +416,7 @@ async def test_a_disclosure_is_never_shared_whatever_the_value_names(
         response_url=fake_slack.response_url("disclosure"),
         ephemeral=True,
     )
-    await bot.sender.interaction(click)
-    await fake_slack.wait_for(lambda f: bool(posts_to(f, "disclosure")))
+    await click_and_wait(bot, fake_slack, click, "disclosure")
     await bot.idle()
     posts = posts_to(fake_slack, "disclosure")
     assert all(p.get("response_type") != "in_channel" for p in posts)
