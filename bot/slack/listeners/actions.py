@@ -292,13 +292,14 @@ async def handle_clarify_choice(
             restate=is_command,
             share_button=is_command,
         )
-        await _replace_message(services, client, click, message)
         if not is_command and click.channel:
-            # The chosen entry is what the conversation is now about, for its follow-ups.
+            # The chosen entry is what the conversation is now about, for its follow-ups
+            # (remembered before the answer is shown, as for a question).
             thread = click.thread_ts
             if thread is None and ref.origin is Origin.CHANNEL:
                 thread = click.message_ts
             await services.remember(Conversation.of(click.team_id, click.channel, thread), reply)
+        await _replace_message(services, client, click, message)
         services.record(
             reply,
             reply_id=answer_ref.reply_id,
@@ -356,11 +357,11 @@ async def handle_related(
             thread = click.thread_ts
             if thread is None and origin is Origin.CHANNEL:
                 thread = click.message_ts  # a channel answer always stays in its thread
+            conversation = Conversation.of(click.team_id, click.channel, thread)
+            await services.remember(conversation, reply)  # before it is shown, as above
             await client.chat_postMessage(
                 channel=click.channel, thread_ts=thread, **message.to_api()
             )
-            conversation = Conversation.of(click.team_id, click.channel, thread)
-            await services.remember(conversation, reply)
         services.record(
             reply,
             reply_id=answer_ref.reply_id,

@@ -126,11 +126,13 @@ async def answer_message(
         intent=_leaned_on_context(services, question, reply),
     )
     message = reply_message(reply, router.kb, ref=ref, signer=services.signer).to_api()
+    # Remembered before it is sent: a follow-up typed after seeing the answer, even on another
+    # replica, finds it.
+    await services.remember(conversation, reply)
     if reply.is_private and origin is not Origin.IM:
         await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
     else:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-    await services.remember(conversation, reply)
     services.record(
         reply, reply_id=ref.reply_id, origin=origin, team_id=team_id, user_id=user, started=started
     )
