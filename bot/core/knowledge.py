@@ -142,13 +142,46 @@ class Source:
     def line_count(self) -> int:
         return len(self.text.splitlines())
 
+    def find(self, quote: str, line: int | None = None) -> tuple[int, int] | None:
+        """Where ``quote`` stands in the text, as (start, end) offsets, or None: the one quote
+        locator. Quotes are compared folded (white-space runs, curly quotes and dashes), so a
+        quote typed with straight quotes or rewrapped still matches; with ``line``, only an
+        occurrence that starts on that line counts."""
+        needle, _ = _fold(quote.strip())
+        if not needle:
+            return None
+        folded, offsets = _folded(self.text)
+        position = folded.find(needle)
+        while position >= 0:
+            start = offsets[position]
+            if line is None or self.line_of(start) == line:
+                return start, offsets[position + len(needle) - 1] + 1
+            position = folded.find(needle, position + 1)
+        return None
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line of a character offset."""
+        return self.text.count("\n", 0, offset) + 1
+
+    def cite(self, quote: str) -> Citation | None:
+        """A citation of ``quote`` (its first occurrence, verbatim from the text), or None."""
+        found = self.find(quote)
+        if found is None:
+            return None
+        start, end = found
+        return Citation(
+            source=self.id,
+            title=self.title,
+            first_line=self.line_of(start),
+            last_line=self.line_of(end - 1),
+            quote=self.text[start:end],
+        )
+
     def locate(self, citation: Citation) -> int:
         """Where the citation's quote stands in the text (its occurrence on its first line),
         or -1."""
-        start = self.text.find(citation.quote)
-        while start >= 0 and self.text.count("\n", 0, start) + 1 != citation.first_line:
-            start = self.text.find(citation.quote, start + 1)
-        return start
+        found = self.find(citation.quote, citation.first_line)
+        return -1 if found is None else found[0]
 
     def sentences_around(self, citation: Citation) -> str:
         """The whole sentences a quote sits in: their words are context for the entry. An
@@ -403,43 +436,11 @@ def _fold(text: str) -> tuple[str, list[int]]:
     return "".join(folded), offsets
 
 
-@dataclass(frozen=True, slots=True)
-class _FoldedSource:
-    source: Source
-    folded: str
-    offsets: tuple[int, ...]
-    line_starts: tuple[int, ...]
-
-    @classmethod
-    def of(cls, source: Source) -> _FoldedSource:
-        folded, offsets = _fold(source.text)
-        starts = [0] + [m.end() for m in re.finditer("\n", source.text)]
-        return cls(source, folded, tuple(offsets), tuple(starts))
-
-    def cite(self, quote: str) -> Citation | None:
-        needle, _ = _fold(quote.strip())
-        if not needle:
-            return None
-        position = self.folded.find(needle)
-        if position < 0:
-            return None
-        start = self.offsets[position]
-        end = self.offsets[position + len(needle) - 1] + 1
-        return Citation(
-            source=self.source.id,
-            title=self.source.title,
-            first_line=self._line_of(start),
-            last_line=self._line_of(end - 1),
-            quote=self.source.text[start:end],
-        )
-
-    def _line_of(self, offset: int) -> int:
-        line = 0
-        for number, start in enumerate(self.line_starts):
-            if start > offset:
-                break
-            line = number
-        return line + 1
+@lru_cache(maxsize=64)
+def _folded(text: str) -> tuple[str, tuple[int, ...]]:
+    """A source text folded once for quote matching, with the offsets back."""
+    folded, offsets = _fold(text)
+    return folded, tuple(offsets)
 
 
 # --- YAML reading --------------------------------------------------------------------------
@@ -602,7 +603,7 @@ def _load_sources(directory: Path) -> dict[str, Source]:
 
 class _Citer:
     def __init__(self, sources: Mapping[str, Source]) -> None:
-        self.folded = {sid: _FoldedSource.of(source) for sid, source in sources.items()}
+        self.sources = dict(sources)
 
     def cite(
         self, reader: _Reader, item: Mapping[str, Any], key: str = "cite"
@@ -625,11 +626,11 @@ class _Citer:
             if not isinstance(quote, str) or not quote.strip():
                 raise reader.fail("a quote must be a non-empty string", item, what)
             if source_id is not None and (
-                not isinstance(source_id, str) or source_id not in self.folded
+                not isinstance(source_id, str) or source_id not in self.sources
             ):
                 raise reader.fail(f"unknown source {source_id!r}", item, what)
             candidates = (
-                [self.folded[source_id]] if source_id is not None else list(self.folded.values())
+                [self.sources[source_id]] if source_id is not None else list(self.sources.values())
             )
             found = [c for c in (f.cite(quote) for f in candidates) if c is not None]
             short = " ".join(quote.split())[:60]
@@ -1077,9 +1078,7 @@ def uncited_sentences(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, str]]
         covered = [False] * len(text)
         for citation in (c for c in citations if c.source == sid):
             # Mark the occurrence the citation points at (the one on its first line).
-            start = text.find(citation.quote)
-            while start >= 0 and text.count("\n", 0, start) + 1 != citation.first_line:
-                start = text.find(citation.quote, start + 1)
+            start = source.locate(citation)
             if start >= 0:
                 covered[start : start + len(citation.quote)] = [True] * len(citation.quote)
         missing: list[tuple[int, int, str]] = []
