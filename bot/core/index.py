@@ -198,6 +198,12 @@ class SourceIndex:
 
     # --- indexing -----------------------------------------------------------------------
 
+    def coverage(self, terms: frozenset[str]) -> float:
+        """The share of a question's terms that this source's items use (in phrasings,
+        answers or the sentences they quote): how far the question is in this source's
+        language at all."""
+        return sum(term in self.idf for term in terms) / len(terms) if terms else 0.0
+
     def _terms(self, text: str) -> frozenset[str]:
         """Terms of a knowledge text; memoised, as the closest entries of unstated items
         are read again for each of them."""

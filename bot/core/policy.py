@@ -66,13 +66,16 @@ class Decision:
     chosen: tuple[str, ...] = ()  # the intent answered, the unstated item, or the choices
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     on_topic: bool = False  # the question uses a domain term of the source
+    coverage: float = 0.0  # the share of the question's terms the source's items use
 
     @property
-    def strength(self) -> tuple[int, int, float]:
+    def strength(self) -> tuple[int, int, float, float]:
         """How strongly this decision claims the question, to choose between sources. A
         source the question is on topic for comes first, ranked by an answer or a choice over
         "does not say" over a fallback. Off topic, a decision claims the question only with an
-        answer, a choice or a named unstated item, and then by probability alone."""
+        answer, a choice or a named unstated item. Equal claims go to the source whose items
+        use more of the question's terms (comparable across sources, which their fused
+        probabilities are not: each source has its own fusion), then to the more probable."""
         if self.kind in (DecisionKind.ANSWER, DecisionKind.CLARIFY):
             rank = 2
         elif self.kind is DecisionKind.NOT_IN_SOURCE and (self.on_topic or self.chosen):
@@ -82,7 +85,7 @@ class Decision:
         best = self.candidates[0].probability if self.candidates else 0.0
         if not self.on_topic:
             rank = min(rank, 1)
-        return (int(self.on_topic), rank, best)
+        return (int(self.on_topic), rank, self.coverage, best)
 
     @property
     def best(self) -> Candidate | None:
@@ -94,6 +97,8 @@ class Decision:
             "reason": self.reason,
             "source": self.source,
             "chosen": list(self.chosen),
+            "on_topic": self.on_topic,
+            "coverage": round(self.coverage, 4),
             "candidates": [c.to_json() for c in self.candidates[:5]],
         }
 
@@ -107,9 +112,13 @@ def decide(
     learned: bool = False,
 ) -> Decision:
     """The policy's decision for one source (``learned``: scored with an intent model),
-    marked with whether the question is on topic."""
+    marked with whether the question is on topic and how much of it the source covers."""
     decision = _decide(question, analysis, candidates, index, learned)
-    return dataclasses.replace(decision, on_topic=bool(analysis.terms & index.domain))
+    return dataclasses.replace(
+        decision,
+        on_topic=bool(analysis.terms & index.domain),
+        coverage=index.coverage(analysis.terms),
+    )
 
 
 def _decide(
