@@ -76,6 +76,10 @@ def strip_slack_markup(text: str) -> str:
     return re.sub(r"(^|\n)\s*>+", r"\1 ", text)
 
 
+# ANSI/VT terminal escape sequences: CSI ("ESC [" parameters, a final letter) or ESC and one.
+_TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+
+
 def fold(text: str) -> str:
     """Plain lower-case text: markup gone, control characters gone, numbers in one form.
 
@@ -86,6 +90,8 @@ def fold(text: str) -> str:
     if not text.isprintable():
         text = _WHITESPACE_CONTROLS.sub(" ", text)
         if not text.isprintable():
+            # A terminal escape ("\x1b[31m") is not words: it goes whole, not just its ESC.
+            text = _TERMINAL_ESCAPE.sub(" ", text)
             text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = text.translate(_FOLD)
     if "U" in text:

@@ -37,6 +37,7 @@ from bot.core.reply import Reply, ReplyKind
 from bot.core.safety import SafetyAssessment, SafetyCheck, SafetyVerdict
 from bot.core.safety_model import shared_classifier
 from bot.core.scoring import Candidate, score
+from bot.core.textmodel import classifier_text
 from bot.core.wrappers import set_apart
 
 _PART_BREAK = re.compile(
@@ -242,8 +243,9 @@ class Router:
         """Each source's (or only source ``only``'s) analysis of a text and its candidates,
         most probable first. The intent models read ``own_words`` when given (a follow-up's
         question without the earlier turn appended: they learned from questions as people ask
-        them)."""
-        vector = self.embedder.embed(text)
+        them). The question is embedded once, as the models read it (:func:`classifier_text`):
+        an intent model reading the same words reuses that vector from the embedder's memo."""
+        vector = self.embedder.embed(classifier_text(text))
         found = []
         for source, index in self.indexes.items():
             if only is not None and source != only:

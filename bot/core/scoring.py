@@ -97,9 +97,9 @@ def _best_other(top_two: list[float], own: float) -> float:
     return top_two[0]
 
 
-def fuse(candidate: Candidate, weights: FusionWeights) -> float:
-    """The fusion model's probability for a candidate's signals."""
-    z = sum(getattr(weights, name) * value for name, value in candidate.features().items())
+def fuse(features: dict[str, float], weights: FusionWeights) -> float:
+    """The fusion model's probability for signal values by name."""
+    z = sum(getattr(weights, name) * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -260,16 +260,29 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, candidate.lexical)
         learned, not_answered = _intent(intent, candidate)
-        complete = replace(
-            candidate,
+        semantic_gap = own_semantic - other_semantic
+        lexical_gap = candidate.lexical - other_lexical
+        features = candidate.features()
+        features.update(
             semantic=own_semantic,
             semantic_answer=float(semantic_answer[position]),
-            semantic_gap=own_semantic - other_semantic,
-            lexical_gap=candidate.lexical - other_lexical,
+            semantic_gap=semantic_gap,
+            lexical_gap=lexical_gap,
             intent_probability=learned,
             intent_not_answered=not_answered,
         )
         fusion = config.fusion_without_intent if candidate.unstated else with_intent
-        fused.append(replace(complete, probability=fuse(complete, fusion)))
+        fused.append(
+            replace(
+                candidate,
+                semantic=own_semantic,
+                semantic_answer=features["semantic_answer"],
+                semantic_gap=semantic_gap,
+                lexical_gap=lexical_gap,
+                intent_probability=learned,
+                intent_not_answered=not_answered,
+                probability=fuse(features, fusion),
+            )
+        )
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused

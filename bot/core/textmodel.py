@@ -80,6 +80,16 @@ def hashed_features(text: str, buckets: int) -> dict[int, float]:
     return {k: v / norm for k, v in values.items()} if norm else {}
 
 
+@lru_cache(maxsize=256)
+def _sparse(text: str, buckets: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """:func:`hashed_features` as columns and values; memoised, as the safety classifier and
+    an intent model often read the same words."""
+    sparse = hashed_features(text, buckets)
+    columns = np.fromiter(sparse.keys(), dtype=np.int64, count=len(sparse))
+    values = np.fromiter(sparse.values(), dtype=np.float32, count=len(sparse))
+    return columns, values
+
+
 class LinearTextModel:
     """A trained model's weights, and its probabilities for a text."""
 
@@ -114,10 +124,8 @@ class LinearTextModel:
         """The probability of each label (in ``labels`` order) for a text."""
         folded = classifier_text(text)
         logits = self._bias.copy()
-        sparse = hashed_features(folded, self.buckets)
-        if sparse:
-            columns = np.fromiter(sparse.keys(), dtype=np.int64, count=len(sparse))
-            values = np.fromiter(sparse.values(), dtype=np.float32, count=len(sparse))
+        columns, values = _sparse(folded, self.buckets)
+        if len(columns):
             logits += values @ self._hashed[columns]
         logits += self.embedding_scale * (self._embedder.embed(folded) @ self._dense)
         shifted = np.exp(logits - logits.max())

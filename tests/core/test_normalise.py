@@ -44,6 +44,7 @@ def test_slack_markup_is_stripped(raw: str, expected: str) -> None:
         ("the Home Secretary's trip", "the home secretary trip"),
         ("what???!!!", "what"),
         ("tab\there\x00\x07bell", "tab here bell"),
+        ("\x1b[1;31mred\x1b[0m text, 5m", "red text 5000000"),
     ],
 )
 def test_folding(raw: str, expected: str) -> None:
