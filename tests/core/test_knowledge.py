@@ -41,6 +41,26 @@ def test_line_numbers_are_computed_from_quotes(kb: KnowledgeBase) -> None:
     assert (amount.first_line, amount.last_line) == (50, 50)
 
 
+def test_one_locator_places_quotes_folded_and_on_a_given_line(kb: KnowledgeBase) -> None:
+    source = kb.sources["home-office-hackathon-2018"]
+    # Straight quotes and one space stand for the source's curly quote and its line break.
+    found = source.cite("ensure criminals don't have access to this funding stream")
+    assert found is not None
+    assert (found.first_line, found.last_line) == (48, 49)
+    assert found.quote == "ensure criminals don’t have access to this\nfunding stream"
+    # "the Home Secretary" stands on several lines: a line picks the occurrence.
+    first = source.find("the Home Secretary")
+    on_35 = source.find("The Home Secretary", 35)
+    assert first is not None
+    assert on_35 is not None
+    assert source.line_of(first[0]) == 4
+    assert source.line_of(on_35[0]) == 35
+    assert source.find("the Home Secretary", 2) is None
+    assert source.cite("not a sentence of the source") is None
+    assert source.locate(found) == source.text.index("ensure criminals")
+    assert source.find("the Home Secretary", 27) is not None
+
+
 def test_every_quote_is_a_verbatim_substring_of_its_source(kb: KnowledgeBase) -> None:
     for entry in kb.entries:
         for citation in entry.citations:
