@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 
 from bot.core.evaluation import load_items
 from bot.core.knowledge import load_knowledge
+from bot.core.policy import Decision, DecisionKind
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
+from bot.core.scoring import Candidate
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
 
 QUESTION_SETS = sorted((Path(__file__).parent / "questions").glob("*.yaml"))
@@ -112,3 +115,17 @@ def test_a_source_lexicon_must_name_a_source(tmp_path: Path) -> None:
 
     with pytest.raises(KnowledgeError, match="no source 'nowhere'"):
         load_knowledge(target)
+
+
+def test_equal_claims_go_to_the_source_in_whose_words_the_question_is() -> None:
+    """Each source has its own fusion, so their probabilities do not compare: between two
+    off-topic claims of one rank, the source whose items use more of the question's terms
+    wins, even with a lower probability."""
+    likely = Candidate(intent="a", question="a?", unstated=False, probability=0.9)
+    unlikely = Candidate(intent="b", question="b?", unstated=False, probability=0.6)
+    foreign = Decision(DecisionKind.ANSWER, "x", "one", ("a",), (likely,), coverage=0.5)
+    native = Decision(DecisionKind.NOT_IN_SOURCE, "y", "two", ("b",), (unlikely,), coverage=1.0)
+    assert max([foreign, native], key=lambda d: d.strength) is native
+    # On topic still comes first.
+    on_topic = dataclasses.replace(foreign, on_topic=True)
+    assert max([on_topic, native], key=lambda d: d.strength) is on_topic
