@@ -90,6 +90,11 @@ def _sparse(text: str, buckets: int) -> tuple[npt.NDArray[np.int64], npt.NDArray
     return columns, values
 
 
+def clear_cache() -> None:
+    """Forget memoised features (for benchmarks that must time the real work)."""
+    _sparse.cache_clear()
+
+
 class LinearTextModel:
     """A trained model's weights, and its probabilities for a text."""
 
