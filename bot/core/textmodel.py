@@ -80,19 +80,12 @@ def hashed_features(text: str, buckets: int) -> dict[int, float]:
     return {k: v / norm for k, v in values.items()} if norm else {}
 
 
-@lru_cache(maxsize=256)
 def _sparse(text: str, buckets: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """:func:`hashed_features` as columns and values; memoised, as the safety classifier and
-    an intent model often read the same words."""
+    """:func:`hashed_features` as columns and values."""
     sparse = hashed_features(text, buckets)
     columns = np.fromiter(sparse.keys(), dtype=np.int64, count=len(sparse))
     values = np.fromiter(sparse.values(), dtype=np.float32, count=len(sparse))
     return columns, values
-
-
-def clear_cache() -> None:
-    """Forget memoised features (for benchmarks that must time the real work)."""
-    _sparse.cache_clear()
 
 
 class LinearTextModel:
