@@ -260,30 +260,16 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, candidate.lexical)
         learned, not_answered = _intent(intent, candidate)
-        answer_semantic = float(semantic_answer[position])
-        semantic_gap = own_semantic - other_semantic
-        lexical_gap = candidate.lexical - other_lexical
-        features = candidate.features()
-        features.update(
+        complete = replace(
+            candidate,
             semantic=own_semantic,
-            semantic_answer=answer_semantic,
-            semantic_gap=semantic_gap,
-            lexical_gap=lexical_gap,
+            semantic_answer=float(semantic_answer[position]),
+            semantic_gap=own_semantic - other_semantic,
+            lexical_gap=candidate.lexical - other_lexical,
             intent_probability=learned,
             intent_not_answered=not_answered,
         )
         fusion = config.fusion_without_intent if candidate.unstated else with_intent
-        fused.append(
-            replace(
-                candidate,
-                semantic=own_semantic,
-                semantic_answer=answer_semantic,
-                semantic_gap=semantic_gap,
-                lexical_gap=lexical_gap,
-                intent_probability=learned,
-                intent_not_answered=not_answered,
-                probability=fuse(features, fusion),
-            )
-        )
+        fused.append(replace(complete, probability=fuse(complete.features(), fusion)))
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused
