@@ -97,9 +97,9 @@ def _best_other(top_two: list[float], own: float) -> float:
     return top_two[0]
 
 
-def fuse(features: dict[str, float], weights: FusionWeights) -> float:
-    """The fusion model's probability for signal values by name."""
-    z = sum(getattr(weights, name) * value for name, value in features.items())
+def fuse(candidate: Candidate, weights: FusionWeights) -> float:
+    """The fusion model's probability for a candidate's signals."""
+    z = sum(getattr(weights, name) * value for name, value in candidate.features().items())
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -270,6 +270,6 @@ def score(
             intent_not_answered=not_answered,
         )
         fusion = config.fusion_without_intent if candidate.unstated else with_intent
-        fused.append(replace(complete, probability=fuse(complete.features(), fusion)))
+        fused.append(replace(complete, probability=fuse(complete, fusion)))
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused

@@ -6,6 +6,7 @@ needs ``pip install torch==2.13.0``). Nothing here runs when the bot serves or a
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import tempfile
 from collections.abc import Callable, Sequence
@@ -29,3 +30,13 @@ def rebuilt_identically(build: Callable[[Path], None], shipped: Path, files: Seq
     differ = sorted(name for name in files if fresh.get(name) != current.get(name))
     print("identical" if not differ else f"differs: {', '.join(differ)}")
     return not differ
+
+
+def add_common_options(parser: argparse.ArgumentParser, output: Path | None = None) -> None:
+    """The options every training command shares: ``--cv``, and for a command that writes
+    model files, ``--output`` (default ``output``) and ``--check``."""
+    if output is not None:
+        parser.add_argument("--output", type=Path, default=output)
+    parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
+    if output is not None:
+        parser.add_argument("--check", action="store_true", help="retrain aside and compare")

@@ -32,7 +32,7 @@ from bot.core.evaluation import EvalItem
 from bot.core.intent_model import DEFAULT_INTENT_DIR, NOT_ANSWERED, IntentModel
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.textmodel import FILES, ModelFileError
-from bot.training import rebuilt_identically, textmodel
+from bot.training import add_common_options, rebuilt_identically, textmodel
 from bot.training.questions import core_text, label, load_sets, overlaps
 
 BUCKETS = 1 << 15
@@ -182,9 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bot.training.intent")
     parser.add_argument("--source", help="the source the question sets cite (default: first)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_INTENT_DIR)
-    parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
-    parser.add_argument("--check", action="store_true", help="retrain aside and compare")
+    add_common_options(parser, DEFAULT_INTENT_DIR)
     parser.add_argument(
         "--folds",
         type=Path,

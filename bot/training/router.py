@@ -50,7 +50,7 @@ from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
 from bot.settings import Settings
-from bot.training import intent
+from bot.training import add_common_options, intent
 from bot.training.questions import core_text, load_sets, overlaps
 
 REGULARISATION = 1.0
@@ -245,7 +245,7 @@ def write_config(path: Path, config: RouterConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.training.router")
-    parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
+    add_common_options(parser)
     parser.add_argument(
         "--folds",
         type=Path,

@@ -34,7 +34,7 @@ from bot.core.knowledge import ClassifierConfig, KnowledgeBase
 from bot.core.safety import SafetyCheck, SafetyVerdict, _model_verdict, gate
 from bot.core.safety_model import DEFAULT_CLASSIFIER_DIR, LABELS, Scores
 from bot.core.textmodel import FILES
-from bot.training import rebuilt_identically, textmodel
+from bot.training import add_common_options, rebuilt_identically, textmodel
 from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus, text_key
 from bot.training.questions import QUESTION_SETS
 
@@ -293,9 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bot.training.safety")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR)
-    parser.add_argument("--output", type=Path, default=DEFAULT_CLASSIFIER_DIR)
-    parser.add_argument("--cv", action="store_true", help="grouped cross-validation only")
-    parser.add_argument("--check", action="store_true", help="retrain aside and compare")
+    add_common_options(parser, DEFAULT_CLASSIFIER_DIR)
     parser.add_argument(
         "--scores",
         type=Path,
