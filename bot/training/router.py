@@ -93,8 +93,9 @@ def examples(router: Router, items: Sequence[EvalItem], share: float) -> Example
         ):
             continue
         _, candidates = router._best_source(core_text(text))
-        answerable = "answer" in item.expect and bool(item.lines)
-        weight = weight_answered if "answer" in item.expect else weight_none
+        due = "answer" in item.expect
+        answerable = due and bool(item.lines)
+        weight = weight_answered if due else weight_none
         for candidate in candidates:
             entry = entries.get(candidate.intent)
             if entry is None:
@@ -188,10 +189,7 @@ class Weighing(NamedTuple):
     unanswered_share: float = UNANSWERED_SHARE
 
 
-DEFAULT_WEIGHING = Weighing()
-
-
-def objective(reports: Mapping[str, FileScore], weighing: Weighing = DEFAULT_WEIGHING) -> float:
+def objective(reports: Mapping[str, FileScore], weighing: Weighing) -> float:
     """The weighted share of right replies, less the cost of the answers given where none was
     due (each question weighted as in :func:`question_weights`)."""
     earned = weight = 0.0
@@ -215,7 +213,7 @@ def search_thresholds(
     config: RouterConfig,
     sets: Sets,
     models: Models | None,
-    weighing: Weighing = DEFAULT_WEIGHING,
+    weighing: Weighing,
 ) -> RouterConfig:
     """Coordinate search over the fitted thresholds, two rounds, for the best objective,
     from the thresholds of ``config``."""
