@@ -21,6 +21,7 @@ import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +86,18 @@ class Candidate:
         }
 
 
+class _Lexical(NamedTuple):
+    """A candidate's lexical signals, before the semantic and learned ones join them."""
+
+    lexical: float
+    explained: float
+    similarity: float
+    wrong_type: bool
+    other_subject: bool
+    distinct: bool
+    indexed: Indexed
+
+
 def _explained(credit: dict[str, float], weights: dict[str, float]) -> float:
     """The weight of the question's terms that a candidate's words explain."""
     return sum(weight * credit.get(term, 0.0) for term, weight in weights.items())
@@ -146,7 +159,7 @@ def _lexical(
     overlap: float,
     weights: dict[str, float],
     total: float,
-) -> Candidate:
+) -> _Lexical:
     config = index.config
     indexed = index.indexed[position]
     explained = _explained(index.credit[position], weights) / total if total else 0.0
@@ -170,27 +183,19 @@ def _lexical(
     distinct = bool(analysis.terms - indexed.closest_vocabulary) or bool(
         asked & indexed.asks and not asked & indexed.closest_answers
     )
-    return Candidate(
-        intent=indexed.item.id,
-        question=indexed.item.question,
-        unstated=indexed.unstated,
-        lexical=min(score, 1.0),
-        explained=explained,
-        similarity=similarity,
-        wrong_type=wrong_type,
-        other_subject=other_subject,
-        distinct=distinct,
+    return _Lexical(
+        min(score, 1.0), explained, similarity, wrong_type, other_subject, distinct, indexed
     )
 
 
-def _intent(intent: dict[str, float] | None, candidate: Candidate) -> tuple[float, float]:
+def _intent(intent: dict[str, float] | None, indexed: Indexed) -> tuple[float, float]:
     """The intent model's signals for a candidate: its probability, and the probability that
     the source does not answer. An unstated item gets neither: the model's "not answered"
     covers off-topic questions as well as those the source leaves open, so it cannot say which
     unstated item was asked; entries lose what it takes."""
-    if intent is None or candidate.unstated:
+    if intent is None or indexed.unstated:
         return 0.0, 0.0
-    return intent.get(candidate.intent, 0.0), intent.get(NOT_ANSWERED, 0.0)
+    return intent.get(indexed.item.id, 0.0), intent.get(NOT_ANSWERED, 0.0)
 
 
 def _fuzzy_only(index: SourceIndex, analysis: Analysis) -> int | None:
@@ -254,22 +259,31 @@ def score(
     # weights fitted without one, as is every candidate of a source without a model.
     with_intent = config.fusion if intent is not None else config.fusion_without_intent
     fused = []
-    for position, candidate in zip(positions, partial, strict=True):
+    for position, found in zip(positions, partial, strict=True):
         own_semantic = float(semantic[position])
         # The gap to the best other candidate: the best, or the second when this one is it.
         other_semantic = _best_other(best_semantic, own_semantic)
-        other_lexical = _best_other(best_lexical, candidate.lexical)
-        learned, not_answered = _intent(intent, candidate)
-        complete = replace(
-            candidate,
+        other_lexical = _best_other(best_lexical, found.lexical)
+        learned, not_answered = _intent(intent, found.indexed)
+        item = found.indexed.item
+        candidate = Candidate(
+            intent=item.id,
+            question=item.question,
+            unstated=found.indexed.unstated,
+            lexical=found.lexical,
+            explained=found.explained,
+            similarity=found.similarity,
             semantic=own_semantic,
             semantic_answer=float(semantic_answer[position]),
             semantic_gap=own_semantic - other_semantic,
-            lexical_gap=candidate.lexical - other_lexical,
+            lexical_gap=found.lexical - other_lexical,
+            wrong_type=found.wrong_type,
+            other_subject=found.other_subject,
+            distinct=found.distinct,
             intent_probability=learned,
             intent_not_answered=not_answered,
         )
         fusion = config.fusion_without_intent if candidate.unstated else with_intent
-        fused.append(replace(complete, probability=fuse(complete, fusion)))
+        fused.append(replace(candidate, probability=fuse(candidate, fusion)))
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused

@@ -17,10 +17,8 @@ training commands of :mod:`bot.training` and read here with numpy alone.
 from __future__ import annotations
 
 import json
-import math
 import re
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
@@ -67,25 +65,25 @@ def _token_buckets(token: str, buckets: int) -> tuple[int, ...]:
     return tuple(_bucket(feature, buckets) for feature in [*grams, "w" + token])
 
 
-def hashed_features(text: str, buckets: int) -> dict[int, float]:
-    """Sparse hashed n-gram features of a classifier text, unit length."""
+def sparse_features(
+    text: str, buckets: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Hashed n-gram features of a classifier text, unit length: the columns (ascending) and
+    their values. Each column's value is 1 + log of its count."""
     tokens = _TOKEN.findall(text)
-    counts: Counter[int] = Counter()
-    for token in tokens:
-        counts.update(_token_buckets(token, buckets))
-    for first, second in pairwise(tokens):
-        counts[_bucket(f"b{first} {second}", buckets)] += 1
-    values = {column: 1.0 + math.log(count) for column, count in counts.items()}
-    norm = math.sqrt(sum(v * v for v in values.values()))
-    return {k: v / norm for k, v in values.items()} if norm else {}
+    hashed = [column for token in tokens for column in _token_buckets(token, buckets)]
+    hashed += [_bucket(f"b{first} {second}", buckets) for first, second in pairwise(tokens)]
+    if not hashed:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    columns, counts = np.unique(np.asarray(hashed, dtype=np.int64), return_counts=True)
+    values: npt.NDArray[np.float64] = 1.0 + np.log(counts)
+    return columns, values / np.sqrt(values @ values)
 
 
-def _sparse(text: str, buckets: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """:func:`hashed_features` as columns and values."""
-    sparse = hashed_features(text, buckets)
-    columns = np.fromiter(sparse.keys(), dtype=np.int64, count=len(sparse))
-    values = np.fromiter(sparse.values(), dtype=np.float32, count=len(sparse))
-    return columns, values
+def hashed_features(text: str, buckets: int) -> dict[int, float]:
+    """:func:`sparse_features` as a mapping of column to value (for training)."""
+    columns, values = sparse_features(text, buckets)
+    return dict(zip(columns.tolist(), values.tolist(), strict=True))
 
 
 class LinearTextModel:
@@ -122,7 +120,7 @@ class LinearTextModel:
         """The probability of each label (in ``labels`` order) for a text."""
         folded = classifier_text(text)
         logits = self._bias.copy()
-        columns, values = _sparse(folded, self.buckets)
+        columns, values = sparse_features(folded, self.buckets)
         if len(columns):
             logits += values @ self._hashed[columns]
         logits += self.embedding_scale * (self._embedder.embed(folded) @ self._dense)
