@@ -25,6 +25,14 @@ class FusionWeights:
     other_subject: float  # 1 when the question names a subject the candidate is not about
     intent_probability: float  # the intent model's probability for it (0 without a model)
     intent_not_answered: float  # the model's probability that the source does not answer
+    # Products of the signals, so that one signal's weight can depend on another's value (a
+    # confident intent model and a close embedding agreeing count for more than either alone):
+    intent_semantic: float  # intent_probability x semantic
+    intent_explained: float  # intent_probability x explained
+    intent_squared: float  # intent_probability x intent_probability
+    intent_both: float  # intent_probability x intent_not_answered
+    not_answered_explained: float  # intent_not_answered x explained
+    explained_semantic_answer: float  # explained x semantic_answer
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -33,7 +41,15 @@ class FusionWeights:
 
 FUSIONS = ("fusion", "fusion_without_intent")
 # The weights of the intent model's signals (zero in ``fusion_without_intent``).
-INTENT_FEATURES = ("intent_probability", "intent_not_answered")
+INTENT_FEATURES = (
+    "intent_probability",
+    "intent_not_answered",
+    "intent_semantic",
+    "intent_explained",
+    "intent_squared",
+    "intent_both",
+    "not_answered_explained",
+)
 
 
 @dataclass(frozen=True, slots=True)

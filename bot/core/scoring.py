@@ -56,6 +56,7 @@ class Candidate:
     probability: float = 0.0
 
     def features(self) -> dict[str, float]:
+        intent, not_answered = self.intent_probability, self.intent_not_answered
         return {
             "bias": 1.0,
             "lexical": self.lexical,
@@ -66,8 +67,14 @@ class Candidate:
             "lexical_gap": self.lexical_gap,
             "wrong_type": float(self.wrong_type),
             "other_subject": float(self.other_subject),
-            "intent_probability": self.intent_probability,
-            "intent_not_answered": self.intent_not_answered,
+            "intent_probability": intent,
+            "intent_not_answered": not_answered,
+            "intent_semantic": intent * self.semantic,
+            "intent_explained": intent * self.explained,
+            "intent_squared": intent * intent,
+            "intent_both": intent * not_answered,
+            "not_answered_explained": not_answered * self.explained,
+            "explained_semantic_answer": self.explained * self.semantic_answer,
         }
 
     def to_json(self) -> dict[str, object]:
