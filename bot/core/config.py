@@ -25,8 +25,8 @@ class FusionWeights:
     other_subject: float  # 1 when the question names a subject the candidate is not about
     intent_probability: float  # the intent model's probability for it (0 without a model)
     intent_not_answered: float  # the model's probability that the source does not answer
-    # Products of the signals, so that one signal's weight can depend on another's value (a
-    # confident intent model and a close embedding agreeing count for more than either alone):
+    # Products of the signals, so that one signal's weight can depend on another's value (the
+    # fit, for one, lets the intent model's probability saturate through its square):
     intent_semantic: float  # intent_probability x semantic
     intent_explained: float  # intent_probability x explained
     intent_squared: float  # intent_probability x intent_probability
