@@ -42,6 +42,11 @@ class EvalItem:
     lines: tuple[tuple[int, int], ...]
     category: str
 
+    @property
+    def answer_due(self) -> bool:
+        """An answer is expected (alone, or as one of the replies accepted)."""
+        return "answer" in self.expect
+
     def accepts(self, kind: ReplyKind) -> bool:
         return kind.value in self.expect or ("none" in self.expect and kind in NONE_KINDS)
 
@@ -71,7 +76,7 @@ class EvalReport:
     @property
     def false_answer_rate(self) -> float:
         """Of the questions where no answer was due, the share that got one."""
-        due_none = [r for r in self.results if "answer" not in r.item.expect]
+        due_none = [r for r in self.results if not r.item.answer_due]
         answered = sum(r.reply.kind is ReplyKind.ANSWER for r in due_none)
         return _share(answered, len(due_none))
 

@@ -91,6 +91,18 @@ class Decision:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
+    @property
+    def nearest(self) -> str | None:
+        """The entry a question the source does not answer is nearest to, whose fact a "does
+        not say" reply offers: the one the intent model finds likeliest, then the most
+        probable. (The fused probability says whether an entry answers the question; when none
+        does, the intent model still says which the question is about: "Did Amazon take
+        part?" is about the companies.)"""
+        entries = [c for c in self.candidates if not c.unstated]
+        if not entries:
+            return None
+        return max(entries, key=lambda c: (c.intent_probability, c.probability)).intent
+
     def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind.value,

@@ -57,17 +57,6 @@ FOLLOW_UP_MAX_WORDS = 10
 FOLLOW_UP_MAX_TERMS = 1  # "who uses it?": one content word besides the pronoun
 
 
-def _nearest(candidates: Sequence[Candidate]) -> str | None:
-    """The entry a question the source does not answer is nearest to, whose fact the reply
-    offers: the one the intent model finds likeliest, then the most probable. (The fused
-    probability says whether an entry answers the question; when none does, the intent model
-    still says which the question is about: "Did Amazon take part?" is about the companies.)"""
-    entries = [c for c in candidates if not c.unstated]
-    if not entries:
-        return None
-    return max(entries, key=lambda c: (c.intent_probability, c.probability)).intent
-
-
 def question_parts(text: str) -> list[str]:
     """The separate questions and sentences of a message, each of at least two words; a
     comparison ("the difference between X and Y") becomes a question about each side."""
@@ -297,7 +286,7 @@ class Router:
             return self.replies.clarify(question, decision.chosen, confidence=confidence)
         if decision.kind is DecisionKind.NOT_IN_SOURCE:
             unstated = decision.chosen[0] if decision.chosen else None
-            nearest = _nearest(decision.candidates)
+            nearest = decision.nearest
             return self.replies.not_in_source(
                 question, unstated=unstated, nearest=nearest, confidence=confidence
             )

@@ -167,9 +167,9 @@ def cross_validate(
                 best = max(found, key=lambda k: found[k])
                 count += 1
                 if best == NOT_ANSWERED:
-                    hits += "answer" not in item.expect
+                    hits += not item.answer_due
                 else:
-                    hits += "answer" in item.expect and overlaps(entries[best], item.lines)
+                    hits += item.answer_due and overlaps(entries[best], item.lines)
             right, total = right + hits, total + count
             print(f"held out {name:28} {100 * hits / max(count, 1):5.1f} % of {count}")
     print(f"all files, each scored by a model trained without it: {right}/{total}", end=" ")

@@ -59,7 +59,7 @@ def label(
     the entry with the phrasing nearest the question, else to the first."""
     if not item.expect & MATCHED:
         return None
-    if "answer" not in item.expect:
+    if not item.answer_due:
         return NOT_ANSWERED
     wanted = {n for a, b in item.lines for n in range(a, b + 1)}
     shares = {}

@@ -84,7 +84,7 @@ def examples(router: Router, items: Sequence[EvalItem], share: float) -> Example
     rows: list[list[float]] = []
     labels: list[int] = []
     weights: list[float] = []
-    due_none = sum("answer" not in item.expect for item in items)
+    due_none = sum(not item.answer_due for item in items)
     weight_answered, weight_none = question_weights(due_none, len(items), share)
     for item in items:
         if not ({"answer", "none", "not_in_source", "fallback"} & item.expect):
@@ -97,7 +97,7 @@ def examples(router: Router, items: Sequence[EvalItem], share: float) -> Example
         ):
             continue
         _, candidates = router._best_source(core_text(text))
-        due = "answer" in item.expect
+        due = item.answer_due
         answerable = due and bool(item.lines)
         weight = weight_answered if due else weight_none
         for candidate in candidates:
@@ -178,7 +178,7 @@ def fold_reports(
     for name, items in sets.items():
         router = with_config(kb, config, None if models is None else models[name])
         report = evaluate(router, items)
-        due_none = [r for r in report.results if "answer" not in r.item.expect]
+        due_none = [r for r in report.results if not r.item.answer_due]
         false = sum(r.reply.kind is ReplyKind.ANSWER for r in due_none)
         right = sum(r.correct for r in report.results)
         right_none = sum(r.correct for r in due_none)
