@@ -8,6 +8,7 @@ back. Nothing else in the router holds a tunable number.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,19 @@ class FusionWeights:
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+        return _NAMES
+
+    def vector(self) -> tuple[float, ...]:
+        """The weights in the order of :meth:`names` (computed once per set of weights)."""
+        return _vector(self)
+
+
+_NAMES = tuple(f.name for f in fields(FusionWeights))
+
+
+@lru_cache(maxsize=16)
+def _vector(weights: FusionWeights) -> tuple[float, ...]:
+    return tuple(float(getattr(weights, name)) for name in weights.names())
 
 
 FUSIONS = ("fusion", "fusion_without_intent")

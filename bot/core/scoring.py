@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -56,26 +56,22 @@ class Candidate:
     probability: float = 0.0
 
     def features(self) -> dict[str, float]:
-        intent, not_answered = self.intent_probability, self.intent_not_answered
-        return {
-            "bias": 1.0,
-            "lexical": self.lexical,
-            "explained": self.explained,
-            "semantic": self.semantic,
-            "semantic_answer": self.semantic_answer,
-            "semantic_gap": self.semantic_gap,
-            "lexical_gap": self.lexical_gap,
-            "wrong_type": float(self.wrong_type),
-            "other_subject": float(self.other_subject),
-            "intent_probability": intent,
-            "intent_not_answered": not_answered,
-            "intent_semantic": intent * self.semantic,
-            "intent_explained": intent * self.explained,
-            "intent_squared": intent * intent,
-            "intent_both": intent * not_answered,
-            "not_answered_explained": not_answered * self.explained,
-            "explained_semantic_answer": self.explained * self.semantic_answer,
-        }
+        """The fusion's inputs by name (the names of :class:`FusionWeights`)."""
+        return dict(zip(FusionWeights.names(), self.feature_values(), strict=True))
+
+    def feature_values(self) -> tuple[float, ...]:
+        return signal_features(
+            self.lexical,
+            self.explained,
+            self.semantic,
+            self.semantic_answer,
+            self.semantic_gap,
+            self.lexical_gap,
+            self.wrong_type,
+            self.other_subject,
+            self.intent_probability,
+            self.intent_not_answered,
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -117,9 +113,44 @@ def _best_other(top_two: list[float], own: float) -> float:
     return top_two[0]
 
 
-def fuse(candidate: Candidate, weights: FusionWeights) -> float:
-    """The fusion model's probability for a candidate's signals."""
-    z = sum(getattr(weights, name) * value for name, value in candidate.features().items())
+def signal_features(
+    lexical: float,
+    explained: float,
+    semantic: float,
+    semantic_answer: float,
+    semantic_gap: float,
+    lexical_gap: float,
+    wrong_type: bool,
+    other_subject: bool,
+    intent: float,
+    not_answered: float,
+) -> tuple[float, ...]:
+    """The fusion's inputs, in the order of :meth:`FusionWeights.names`: the bias, the
+    signals, and their products."""
+    return (
+        1.0,
+        lexical,
+        explained,
+        semantic,
+        semantic_answer,
+        semantic_gap,
+        lexical_gap,
+        float(wrong_type),
+        float(other_subject),
+        intent,
+        not_answered,
+        intent * semantic,
+        intent * explained,
+        intent * intent,
+        intent * not_answered,
+        not_answered * explained,
+        explained * semantic_answer,
+    )
+
+
+def fuse(features: tuple[float, ...], weights: FusionWeights) -> float:
+    """The fusion model's probability for a candidate's features (:func:`signal_features`)."""
+    z = sum(w * v for w, v in zip(weights.vector(), features, strict=True))
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -164,12 +195,10 @@ def _lexical(
     analysis: Analysis,
     position: int,
     overlap: float,
-    weights: dict[str, float],
-    total: float,
+    explained: float,
 ) -> _Lexical:
     config = index.config
     indexed = index.indexed[position]
-    explained = _explained(index.credit[position], weights) / total if total else 0.0
     best = process.extractOne(
         analysis.text, index.item_phrasing_texts[position], scorer=fuzz.token_sort_ratio
     )
@@ -233,9 +262,9 @@ def score(
     if len(overlaps) > config.lexical_prefilter:
         kept = heapq.nlargest(config.lexical_prefilter, overlaps, key=lambda p: overlaps[p])
         overlaps = {position: overlaps[position] for position in kept}
+    shares = {p: _explained(index.credit[p], weights) / total for p in overlaps}
     explained_only = {
-        position: config.phrasing_weight * overlap
-        + config.explained_weight * _explained(index.credit[position], weights) / total
+        position: config.phrasing_weight * overlap + config.explained_weight * shares[position]
         for position, overlap in overlaps.items()
     }
     chosen = set(
@@ -256,10 +285,11 @@ def score(
         close = _fuzzy_only(index, analysis)
         chosen = {close} if close is not None else set()
     positions = sorted(chosen)
-    partial = [
-        _lexical(index, analysis, position, overlaps.get(position, 0.0), weights, total)
-        for position in positions
-    ]
+    for position in positions:
+        if position not in shares:
+            credit = index.credit[position]
+            shares[position] = _explained(credit, weights) / total if total else 0.0
+    partial = [_lexical(index, analysis, p, overlaps.get(p, 0.0), shares[p]) for p in positions]
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
     # An unstated item has no learned signal of its own (see _intent): it is scored by the
@@ -272,25 +302,44 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, found.lexical)
         learned, not_answered = _intent(intent, found.indexed)
-        item = found.indexed.item
-        candidate = Candidate(
-            intent=item.id,
-            question=item.question,
-            unstated=found.indexed.unstated,
-            lexical=found.lexical,
-            explained=found.explained,
-            similarity=found.similarity,
-            semantic=own_semantic,
-            semantic_answer=float(semantic_answer[position]),
-            semantic_gap=own_semantic - other_semantic,
-            lexical_gap=found.lexical - other_lexical,
-            wrong_type=found.wrong_type,
-            other_subject=found.other_subject,
-            distinct=found.distinct,
-            intent_probability=learned,
-            intent_not_answered=not_answered,
+        semantic_gap = own_semantic - other_semantic
+        lexical_gap = found.lexical - other_lexical
+        own_answer = float(semantic_answer[position])
+        features = signal_features(
+            found.lexical,
+            found.explained,
+            own_semantic,
+            own_answer,
+            semantic_gap,
+            lexical_gap,
+            found.wrong_type,
+            found.other_subject,
+            learned,
+            not_answered,
         )
-        fusion = config.fusion_without_intent if candidate.unstated else with_intent
-        fused.append(replace(candidate, probability=fuse(candidate, fusion)))
+        unstated = found.indexed.unstated
+        item = found.indexed.item
+        fused.append(
+            Candidate(
+                intent=item.id,
+                question=item.question,
+                unstated=unstated,
+                lexical=found.lexical,
+                explained=found.explained,
+                similarity=found.similarity,
+                semantic=own_semantic,
+                semantic_answer=own_answer,
+                semantic_gap=semantic_gap,
+                lexical_gap=lexical_gap,
+                wrong_type=found.wrong_type,
+                other_subject=found.other_subject,
+                distinct=found.distinct,
+                intent_probability=learned,
+                intent_not_answered=not_answered,
+                probability=fuse(
+                    features, config.fusion_without_intent if unstated else with_intent
+                ),
+            )
+        )
     fused.sort(key=lambda c: (-c.probability, c.intent))
     return fused

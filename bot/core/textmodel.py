@@ -41,6 +41,7 @@ class ModelFileError(RuntimeError):
     """A model's files are missing or malformed."""
 
 
+@lru_cache(maxsize=4096)
 def classifier_text(text: str) -> str:
     """The text a model sees: the one question fold (:func:`bot.core.normalise.fold`: Slack
     markup out, case and quotes folded, contractions and numbers expanded) with quote marks
