@@ -150,7 +150,11 @@ def signal_features(
 
 def fuse(features: tuple[float, ...], weights: FusionWeights) -> float:
     """The fusion model's probability for a candidate's features (:func:`signal_features`)."""
-    z = sum(w * v for w, v in zip(weights.vector(), features, strict=True))
+    return _logistic(features, weights.vector())
+
+
+def _logistic(features: tuple[float, ...], vector: tuple[float, ...]) -> float:
+    z = sum(w * v for w, v in zip(vector, features, strict=True))
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -294,7 +298,8 @@ def score(
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
     # An unstated item has no learned signal of its own (see _intent): it is scored by the
     # weights fitted without one, as is every candidate of a source without a model.
-    with_intent = config.fusion if intent is not None else config.fusion_without_intent
+    without = config.fusion_without_intent.vector()
+    with_intent = config.fusion.vector() if intent is not None else without
     fused = []
     for position, found in zip(positions, partial, strict=True):
         own_semantic = float(semantic[position])
@@ -336,9 +341,7 @@ def score(
                 distinct=found.distinct,
                 intent_probability=learned,
                 intent_not_answered=not_answered,
-                probability=fuse(
-                    features, config.fusion_without_intent if unstated else with_intent
-                ),
+                probability=_logistic(features, without if unstated else with_intent),
             )
         )
     fused.sort(key=lambda c: (-c.probability, c.intent))
