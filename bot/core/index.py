@@ -79,6 +79,12 @@ def general_analyser(kb: KnowledgeBase) -> Analyser:
     return make_analyser(kb.lexicon, general_vocabulary(kb, kb.lexicon))
 
 
+def sorted_words(text: str) -> str:
+    """A text's words in alphabetical order: rapidfuzz's ``token_sort_ratio`` of two texts is
+    the plain ``ratio`` of their sorted words."""
+    return " ".join(sorted(text.split()))
+
+
 class SourceIndex:
     """The lexical and semantic index of one source's entries and unstated items."""
 
@@ -132,7 +138,11 @@ class SourceIndex:
         self.unknown_idf = math.log(1 + count / 0.5)
         self.phrasing_weight = [sum(map(self.weight, p.terms)) for p in self.phrasings]
         self.phrasing_texts = [p.text for p in self.phrasings]
-        self.item_phrasing_texts = [[p.text for p in i.phrasings] for i in self.indexed]
+        # Each item's phrasings with their words in order, for rapidfuzz's token-sort ratio
+        # (see :func:`sorted_words`), sorted once here rather than at every question.
+        self.item_phrasings_sorted = [
+            [sorted_words(p.text) for p in i.phrasings] for i in self.indexed
+        ]
         for postings in self.postings.values():
             postings.sort(key=lambda phrasing_id: self.phrasing_weight[phrasing_id])
         # Semantic: one row per phrasing (grouped by owner, in order) and one per item's answer.

@@ -37,8 +37,7 @@ class IntentModel:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each label's probability: an entry id, or ``NOT_ANSWERED``."""
-        found = self._model.probabilities(text)
-        return {label: float(p) for label, p in zip(self.labels, found, strict=True)}
+        return dict(zip(self.labels, self._model.probabilities(text).tolist(), strict=True))
 
 
 def load_intent_models(

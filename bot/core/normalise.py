@@ -30,6 +30,7 @@ _SPECIAL = re.compile(r"<!([a-z]+)(?:\^[^|>]*)?(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]*)(?:\|([^>]*))?>")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+'\-]+:")
 _US = re.compile(r"\bU\.?S\.?A?\b\.?")
+_DIGIT = re.compile(r"\d")
 _THOUSANDS = re.compile(r"(?<=\d)[, ](?=\d{3}\b)")
 _MULTIPLIER = re.compile(r"\b(\d+(?:\.\d+)?)\s*(k|thousand|m|million)\b")
 _CONTRACTIONS = (
@@ -100,7 +101,7 @@ def fold(text: str) -> str:
     if "'" in text:
         for pattern, replacement in _CONTRACTIONS:
             text = pattern.sub(replacement, text)
-    if any(ch.isdigit() for ch in text):
+    if _DIGIT.search(text):  # both patterns need a digit (\d) to match
         text = _THOUSANDS.sub("", text)
         text = _MULTIPLIER.sub(_expand_multiplier, text)
     return text
@@ -163,6 +164,7 @@ class PhraseMatcher:
             self._by_first.setdefault(key[0], []).append((key, frozenset(found)))
         for options in self._by_first.values():
             options.sort(key=lambda option: -len(option[0]))
+        self._firsts = frozenset(self._by_first)
 
     def scan(self, sequence: tuple[str, ...]) -> list[tuple[int, int, frozenset[str]]]:
         """Non-overlapping matches as (start, end, labels), scanning left to right."""
@@ -183,6 +185,8 @@ class PhraseMatcher:
 
     def contains(self, sequence: tuple[str, ...]) -> bool:
         """Whether any phrase occurs (the first match ends the search)."""
+        if self._firsts.isdisjoint(sequence):  # most lists, most messages: no phrase can start
+            return False
         by_first = self._by_first
         for index, word in enumerate(sequence):
             for key, _ in by_first.get(word, ()):

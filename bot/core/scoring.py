@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -28,7 +29,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.core.config import FusionWeights, RouterConfig
-from bot.core.index import Indexed, SourceIndex
+from bot.core.index import Indexed, SourceIndex, sorted_words
 from bot.core.intent_model import NOT_ANSWERED
 from bot.core.knowledge import Entry
 from bot.core.normalise import Analysis
@@ -154,7 +155,7 @@ def fuse(features: tuple[float, ...], weights: FusionWeights) -> float:
 
 
 def _logistic(features: tuple[float, ...], vector: tuple[float, ...]) -> float:
-    z = sum(w * v for w, v in zip(vector, features, strict=True))
+    z = sum(map(operator.mul, vector, features))
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -169,11 +170,21 @@ def _overlaps(
     """
     config = index.config
     shared_by: dict[int, float] = {}
-    for term in analysis.terms:
-        for phrasing_id in index.postings.get(term, ())[: config.postings_cap]:
-            if phrasing_id not in shared_by:
-                phrasing_terms = index.phrasings[phrasing_id].terms
-                shared_by[phrasing_id] = sum(w for t, w in weights.items() if t in phrasing_terms)
+    postings = [index.postings.get(term, ()) for term in weights]
+    if all(len(found) <= config.postings_cap for found in postings):
+        # Every phrasing that has a term is in its postings: add each term's weight to its
+        # phrasings, in the question's term order (the sum below, term by term).
+        for weight, found in zip(weights.values(), postings, strict=True):
+            for phrasing_id in found:
+                shared_by[phrasing_id] = shared_by.get(phrasing_id, 0) + weight
+    else:
+        for found in postings:
+            for phrasing_id in found[: config.postings_cap]:
+                if phrasing_id not in shared_by:
+                    phrasing_terms = index.phrasings[phrasing_id].terms
+                    shared_by[phrasing_id] = sum(
+                        w for t, w in weights.items() if t in phrasing_terms
+                    )
     best: dict[int, float] = defaultdict(float)
     for phrasing_id, shared in shared_by.items():
         overlap = 2 * shared / (total + index.phrasing_weight[phrasing_id])
@@ -197,6 +208,7 @@ def _wrong_type(analysis: Analysis, indexed: Indexed) -> bool:
 def _lexical(
     index: SourceIndex,
     analysis: Analysis,
+    question_sorted: str,
     position: int,
     overlap: float,
     explained: float,
@@ -204,7 +216,7 @@ def _lexical(
     config = index.config
     indexed = index.indexed[position]
     best = process.extractOne(
-        analysis.text, index.item_phrasing_texts[position], scorer=fuzz.token_sort_ratio
+        question_sorted, index.item_phrasings_sorted[position], scorer=fuzz.ratio
     )
     similarity = best[1] if best else 0.0
     score = (
@@ -293,7 +305,11 @@ def score(
         if position not in shares:
             credit = index.credit[position]
             shares[position] = _explained(credit, weights) / total if total else 0.0
-    partial = [_lexical(index, analysis, p, overlaps.get(p, 0.0), shares[p]) for p in positions]
+    question_sorted = sorted_words(analysis.text)
+    partial = [
+        _lexical(index, analysis, question_sorted, p, overlaps.get(p, 0.0), shares[p])
+        for p in positions
+    ]
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
     # An unstated item has no learned signal of its own (see _intent): it is scored by the

@@ -21,7 +21,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +72,7 @@ def sparse_features(
     """Hashed n-gram features of a classifier text, unit length: the columns (ascending) and
     their values. Each column's value is 1 + log of its count."""
     tokens = _TOKEN.findall(text)
-    hashed = [column for token in tokens for column in _token_buckets(token, buckets)]
+    hashed = list(chain.from_iterable(_token_buckets(token, buckets) for token in tokens))
     hashed += [_bucket(f"b{first} {second}", buckets) for first, second in pairwise(tokens)]
     if not hashed:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
