@@ -74,18 +74,19 @@ class Decision:
         source the question is on topic for comes first, ranked by an answer or a choice over
         "does not say" over a fallback. Off topic, a decision claims the question only with an
         answer, a choice or a named unstated item. Equal claims go to the source whose items
-        use more of the question's terms (comparable across sources, which their fused
-        probabilities are not: each source has its own fusion), then to the more probable."""
+        use more of the question's terms, then to the one with the nearer phrasing by the
+        sentence embedding: both compare across sources, as every source is embedded by the
+        same model, while fused probabilities do not (each source has its own fusion)."""
         if self.kind in (DecisionKind.ANSWER, DecisionKind.CLARIFY):
             rank = 2
         elif self.kind is DecisionKind.NOT_IN_SOURCE and (self.on_topic or self.chosen):
             rank = 1
         else:
             rank = 0
-        best = self.candidates[0].probability if self.candidates else 0.0
+        nearest = max((c.semantic for c in self.candidates), default=0.0)
         if not self.on_topic:
             rank = min(rank, 1)
-        return (int(self.on_topic), rank, self.coverage, best)
+        return (int(self.on_topic), rank, self.coverage, nearest)
 
     @property
     def best(self) -> Candidate | None:

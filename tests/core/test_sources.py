@@ -129,3 +129,13 @@ def test_equal_claims_go_to_the_source_in_whose_words_the_question_is() -> None:
     # On topic still comes first.
     on_topic = dataclasses.replace(foreign, on_topic=True)
     assert max([on_topic, native], key=lambda d: d.strength) is on_topic
+
+
+def test_claims_equal_in_words_go_to_the_nearer_phrasing_not_the_higher_probability() -> None:
+    """Fused probabilities are each source's own; the embedding is shared by all sources, so
+    the nearer phrasing decides between claims of one rank and one coverage."""
+    likely = Candidate(intent="a", question="a?", unstated=False, probability=0.9, semantic=0.4)
+    near = Candidate(intent="b", question="b?", unstated=False, probability=0.6, semantic=0.7)
+    one = Decision(DecisionKind.NOT_IN_SOURCE, "x", "one", ("a",), (likely,), coverage=0.5)
+    two = Decision(DecisionKind.NOT_IN_SOURCE, "y", "two", ("b",), (near,), coverage=0.5)
+    assert max([one, two], key=lambda d: d.strength) is two
