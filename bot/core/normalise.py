@@ -169,6 +169,8 @@ class PhraseMatcher:
     def scan(self, sequence: tuple[str, ...]) -> list[tuple[int, int, frozenset[str]]]:
         """Non-overlapping matches as (start, end, labels), scanning left to right."""
         found: list[tuple[int, int, frozenset[str]]] = []
+        if self._firsts.isdisjoint(sequence):
+            return found
         index = 0
         while index < len(sequence):
             for key, labels in self._by_first.get(sequence[index], ()):
@@ -283,6 +285,11 @@ class Analyser:
     def analyse(self, question: str) -> Analysis:
         """The analysis of a question (memoised per analyser: analyses are immutable)."""
         return self._analyse(question)
+
+    def clear_cache(self) -> None:
+        """Forget memoised analyses (for benchmarks that must time the real work); the
+        corrections of single words stay, as words recur."""
+        self.analyse.cache_clear()  # type: ignore[attr-defined]
 
     def _analyse(self, question: str) -> Analysis:
         corrected = tuple(self.correct(words(fold(question))))

@@ -132,6 +132,15 @@ class Router:
             for name in (measure.name, *measure.aliases, measure.id)
         }
 
+    def clear_caches(self) -> None:
+        """Forget what is memoised per message text (analyses, folded texts, embeddings), so
+        that a benchmark times each question cold; what is memoised per word stays."""
+        self.embedder.clear_cache()
+        classifier_text.cache_clear()
+        self.general.clear_cache()
+        for index in self.indexes.values():
+            index.analyser.clear_cache()
+
     @property
     def analyser(self) -> Analyser:
         """The first source's analyser (for tests and curators)."""
