@@ -201,8 +201,8 @@ def _wrong_type(analysis: Analysis, indexed: Indexed) -> bool:
     if not asked:
         return False
     if isinstance(indexed.item, Entry):
-        return not (asked & indexed.item.answers)
-    return bool(indexed.asks) and not (asked & indexed.asks)
+        return asked.isdisjoint(indexed.item.answers)
+    return bool(indexed.asks) and asked.isdisjoint(indexed.asks)
 
 
 def _lexical(
@@ -228,12 +228,17 @@ def _lexical(
     if wrong_type:
         score *= config.wrong_type_factor
     subjects = analysis.terms & index.subjects
-    other_subject = bool(subjects) and not subjects & (indexed.strong | indexed.weak)
+    other_subject = (
+        bool(subjects) and subjects.isdisjoint(indexed.strong) and subjects.isdisjoint(indexed.weak)
+    )
     if other_subject:
         score *= config.other_subject_factor
     asked = analysis.question_types
-    distinct = bool(analysis.terms - indexed.closest_vocabulary) or bool(
-        asked & indexed.asks and not asked & indexed.closest_answers
+    # Only an unstated item is judged by it (an entry counts as distinct).
+    distinct = (
+        not indexed.unstated
+        or not analysis.terms <= indexed.closest_vocabulary
+        or (not asked.isdisjoint(indexed.asks) and asked.isdisjoint(indexed.closest_answers))
     )
     return _Lexical(
         min(score, 1.0), explained, similarity, wrong_type, other_subject, distinct, indexed
