@@ -116,23 +116,29 @@ class SourceIndex:
         self.indexed = [self._index(item) for item in items]
         self.items = {item.id: item for item in items}
         self.position = {item.id: position for position, item in enumerate(items)}
-        # term -> phrasing ids; per candidate, term -> credit towards "explained".
+        # term -> phrasing ids; term -> the candidates whose words have it, with their credit
+        # towards "explained" (1 in a phrasing or keyword, less in the answer or quotes only).
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.phrasing_owner: list[int] = []
         self.phrasings: list[Phrasing] = []
-        self.credit: list[dict[str, float]] = []
+        credit_lists: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         document_frequency: dict[str, int] = defaultdict(int)
         for position, indexed in enumerate(self.indexed):
             credit = dict.fromkeys(indexed.weak, config.weak_vocabulary_credit)
             credit.update(dict.fromkeys(indexed.strong, 1.0))
-            self.credit.append(credit)
-            for term in credit:
+            for term, value in credit.items():
                 document_frequency[term] += 1
+                credit_lists[term][0].append(position)
+                credit_lists[term][1].append(value)
             for phrasing in indexed.phrasings:
                 for term in phrasing.terms:
                     self.postings[term].append(len(self.phrasings))
                 self.phrasing_owner.append(position)
                 self.phrasings.append(phrasing)
+        self.credit = {
+            term: (np.asarray(positions, dtype=np.intp), np.asarray(values, dtype=np.float64))
+            for term, (positions, values) in credit_lists.items()
+        }
         count = max(len(self.indexed), 1)
         self.idf = {t: math.log(1 + count / df) for t, df in document_frequency.items()}
         self.unknown_idf = math.log(1 + count / 0.5)
@@ -174,6 +180,16 @@ class SourceIndex:
         return " ".join(
             part for e in entries for part in (e.answer, *(c.quote for c in e.citations))
         )
+
+    def explained(self, weights: dict[str, float]) -> npt.NDArray[np.float64]:
+        """Per item, the weight of a question's terms its words explain (each term's weight
+        times the item's credit for it, added in the question's term order)."""
+        found = np.zeros(len(self.indexed), dtype=np.float64)
+        for term, weight in weights.items():
+            if term in self.credit:
+                positions, values = self.credit[term]
+                found[positions] += weight * values
+        return found
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)

@@ -102,11 +102,6 @@ class _Lexical(NamedTuple):
     indexed: Indexed
 
 
-def _explained(credit: dict[str, float], weights: dict[str, float]) -> float:
-    """The weight of the question's terms that a candidate's words explain."""
-    return sum(weight * credit.get(term, 0.0) for term, weight in weights.items())
-
-
 def _best_other(top_two: list[float], own: float) -> float:
     """The best of the other candidates' values, given the two best values overall."""
     if own >= top_two[0]:
@@ -283,7 +278,10 @@ def score(
     if len(overlaps) > config.lexical_prefilter:
         kept = heapq.nlargest(config.lexical_prefilter, overlaps, key=lambda p: overlaps[p])
         overlaps = {position: overlaps[position] for position in kept}
-    shares = {p: _explained(index.credit[p], weights) / total for p in overlaps}
+    # The share of the question each item's words explain (all items at once).
+    shares = (
+        (index.explained(weights) / total).tolist() if total > 0 else [0.0] * len(index.indexed)
+    )
     explained_only = {
         position: config.phrasing_weight * overlap + config.explained_weight * shares[position]
         for position, overlap in overlaps.items()
@@ -306,10 +304,6 @@ def score(
         close = _fuzzy_only(index, analysis)
         chosen = {close} if close is not None else set()
     positions = sorted(chosen)
-    for position in positions:
-        if position not in shares:
-            credit = index.credit[position]
-            shares[position] = _explained(credit, weights) / total if total else 0.0
     question_sorted = sorted_words(analysis.text)
     partial = [
         _lexical(index, analysis, question_sorted, p, overlaps.get(p, 0.0), shares[p])
