@@ -278,12 +278,12 @@ def score(
     if len(overlaps) > config.lexical_prefilter:
         kept = heapq.nlargest(config.lexical_prefilter, overlaps, key=lambda p: overlaps[p])
         overlaps = {position: overlaps[position] for position in kept}
-    # The share of the question each item's words explain (all items at once).
-    shares = (
-        (index.explained(weights) / total).tolist() if total > 0 else [0.0] * len(index.indexed)
-    )
+    # The share of the question each item's words explain (all items at once; read only for
+    # the candidates, so a large base costs one array, not a list of it).
+    shares = index.explained(weights) / total if total > 0 else np.zeros(len(index.indexed))
     explained_only = {
-        position: config.phrasing_weight * overlap + config.explained_weight * shares[position]
+        position: config.phrasing_weight * overlap
+        + config.explained_weight * float(shares[position])
         for position, overlap in overlaps.items()
     }
     chosen = set(
@@ -306,7 +306,7 @@ def score(
     positions = sorted(chosen)
     question_sorted = sorted_words(analysis.text)
     partial = [
-        _lexical(index, analysis, question_sorted, p, overlaps.get(p, 0.0), shares[p])
+        _lexical(index, analysis, question_sorted, p, overlaps.get(p, 0.0), float(shares[p]))
         for p in positions
     ]
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
