@@ -83,10 +83,10 @@ class Decision:
             rank = 1
         else:
             rank = 0
-        nearest = max((c.semantic for c in self.candidates), default=0.0)
+        closest_phrasing = max((c.semantic for c in self.candidates), default=0.0)
         if not self.on_topic:
             rank = min(rank, 1)
-        return (int(self.on_topic), rank, self.coverage, nearest)
+        return (int(self.on_topic), rank, self.coverage, closest_phrasing)
 
     @property
     def best(self) -> Candidate | None:
