@@ -186,8 +186,9 @@ class SourceIndex:
         times the item's credit for it, added in the question's term order)."""
         found = np.zeros(len(self.indexed), dtype=np.float64)
         for term, weight in weights.items():
-            if term in self.credit:
-                positions, values = self.credit[term]
+            postings = self.credit.get(term)
+            if postings is not None:
+                positions, values = postings
                 found[positions] += weight * values
         return found
 
