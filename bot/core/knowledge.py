@@ -307,6 +307,10 @@ class ClassifierConfig:
     harmful_override: float  # P(harmful) at which a refusal outranks a rule's safeguarding...
     override_concern: float  # ...while the classifier's concern stays below this
     risk: float  # concern at which an ordinary reply still ends with where to get help
+    # The same two thresholds for a message the rules let through and the router reads as a
+    # question its source answers (stricter: the site's own subject uses a disclosure's words).
+    question_safeguarding: float
+    question_harmful: float
     demoted_rules: frozenset[str] = frozenset()  # rules that only raise the risk signal
 
 

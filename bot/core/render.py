@@ -131,6 +131,10 @@ def render_explanation(explanation: Explanation) -> str:
         if safety.scores is not None:
             scores = ", ".join(f"{k} {v:.3f}" for k, v in safety.scores.to_json().items())
             lines.append(f"    classifier: {safety.model_verdict.value} ({scores})")
+        if safety.answerable:
+            lines.append(
+                "    a question the source answers: below the classifier's thresholds for one"
+            )
         if safety.risk:
             lines.append("    risk signal: yes (the reply ends with where to get help)")
     if explanation.matched is not None:

@@ -171,7 +171,12 @@ class Router:
             return Explanation(reply, None, None, ())
         # A curated small-talk phrase, word for word ("help", "thanks"), is judged by the rules
         # alone: one or two words are too little for the classifier to read.
-        assessment = self.safety.assess(text, general, classify=general.text not in self._smalltalk)
+        assessment = self.safety.assess(
+            text,
+            general,
+            classify=general.text not in self._smalltalk,
+            answers=lambda: self.answers(text),
+        )
         if assessment.verdict is not SafetyVerdict.SAFE:
             if assessment.verdict is SafetyVerdict.REFUSAL:
                 reply = self.replies.refusal(question)
@@ -212,6 +217,15 @@ class Router:
         return self._with_risk(Explanation(reply, assessment, core, tuple(decisions)))
 
     # --- steps --------------------------------------------------------------------------
+
+    def answers(self, text: str) -> bool:
+        """Whether a source answers the message as it stands (its own words, wrappers set
+        apart, no earlier turn): what the safety gate asks of a message that only its
+        classifier would route."""
+        core = set_apart(self.focus(text[:MAX_QUESTION_CHARS]))
+        if self._needs_subject(core):
+            return False
+        return self._decide(core, core).kind is DecisionKind.ANSWER
 
     def _with_risk(self, explanation: Explanation) -> Explanation:
         """Defence in depth: a message with a risk signal gets where to get help, privately."""

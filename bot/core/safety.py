@@ -21,10 +21,19 @@ material, to get into a police system such as CAID without permission, to contac
 covertly, or how to harm a child. Names such as "Child Abuse Image
 Database" (``neutral_names``) are blanked first. The word lists live in ``knowledge/safety.yaml``
 under ``vocabulary``.
+
+The learned classifier routes a message the rules let through when its probabilities reach the
+thresholds of ``classifier``. This is a site about grooming, so ordinary questions about the
+source use the words of disclosures ("how does the tool spot predators talking to kids?").
+When the rules let a message through and the router reads it as a question its source
+answers, the classifier routes it only from stricter thresholds (``question_safeguarding``,
+``question_harmful``); a message let through that way still ends with where to get help,
+privately.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,6 +71,9 @@ class SafetyAssessment:
     scores: Scores | None  # None when no classifier is loaded
     risk: bool  # not routed, but a risk signal: the reply ends with where to get help
     demoted: bool = False  # the rule that fired only raises the risk signal
+    # The classifier alone would have routed it, but below its thresholds for a question the
+    # router's source answers, which the router read it as.
+    answerable: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -74,16 +86,23 @@ class SafetyAssessment:
             "classifier": None
             if self.scores is None
             else {"verdict": self.model_verdict.value, "scores": self.scores.to_json()},
+            "answerable_question": self.answerable,
             "risk_signal": self.risk,
         }
 
 
-def _model_verdict(scores: Scores, config: ClassifierConfig) -> SafetyVerdict:
-    """The classifier's routing: safeguarding first when it is at least as likely as harm."""
-    concern = scores.concern >= config.safeguarding
+def _model_verdict(
+    scores: Scores, config: ClassifierConfig, answerable: bool = False
+) -> SafetyVerdict:
+    """The classifier's routing: safeguarding first when it is at least as likely as harm.
+    A question the router's source answers is routed from the stricter ``question_*``
+    thresholds."""
+    safeguarding = config.question_safeguarding if answerable else config.safeguarding
+    harmful = config.question_harmful if answerable else config.harmful
+    concern = scores.concern >= safeguarding
     if concern and scores.concern >= scores.harmful:
         return _concern_kind(scores)
-    if scores.harmful >= config.harmful:
+    if scores.harmful >= harmful:
         return SafetyVerdict.REFUSAL
     return _concern_kind(scores) if concern else SafetyVerdict.SAFE
 
@@ -99,20 +118,44 @@ def gate(
     rule: str | None,
     scores: Scores | None,
     config: ClassifierConfig,
+    answerable: bool = False,
 ) -> tuple[SafetyVerdict, SafetyVerdict, SafetyVerdict, bool]:
     """The gate's verdict from the rules' verdict (and the rule that decided it) and the
     classifier's scores: (verdict, rules' verdict after demotion, classifier's verdict, whether
-    the rule was demoted). One implementation for serving and for validation."""
+    the rule was demoted). ``answerable``: the router reads the message as a question its
+    source answers (the classifier's stricter thresholds then apply, unless a rule routes it).
+    One implementation for serving and for validation."""
     demoted = rule is not None and rule.split("+")[0] in config.demoted_rules
     if demoted:
         rule_verdict = SafetyVerdict.SAFE
-    model_verdict = _model_verdict(scores, config) if scores else SafetyVerdict.SAFE
+    question = answerable and rule_verdict is SafetyVerdict.SAFE
+    model_verdict = _model_verdict(scores, config, question) if scores else SafetyVerdict.SAFE
     return (
         _combine(rule_verdict, model_verdict, scores, config),
         rule_verdict,
         model_verdict,
         demoted,
     )
+
+
+def gate_message(
+    rule_verdict: SafetyVerdict,
+    rule: str | None,
+    scores: Scores | None,
+    config: ClassifierConfig,
+    answers: Callable[[], bool] | None,
+) -> tuple[SafetyVerdict, SafetyVerdict, SafetyVerdict, bool, bool]:
+    """:func:`gate`, asking ``answers`` (does the router read the message as a question its
+    source answers?) only when the answer would change the verdict: (verdict, rules' verdict
+    after demotion, classifier's verdict, whether the rule was demoted, whether the message
+    was let through as such a question). One implementation for serving and for validation."""
+    verdict, after, model, demoted = gate(rule_verdict, rule, scores, config)
+    if verdict is SafetyVerdict.SAFE or answers is None or scores is None:
+        return verdict, after, model, demoted, False
+    lenient = gate(rule_verdict, rule, scores, config, answerable=True)
+    if lenient[0] is SafetyVerdict.SAFE and answers():
+        return (*lenient, True)
+    return verdict, after, model, demoted, False
 
 
 def _combine(
@@ -167,22 +210,33 @@ class SafetyCheck:
             return SafetyVerdict.REFUSAL, rule
         return SafetyVerdict.SAFE, None
 
-    def assess(self, text: str, analysis: Analysis, *, classify: bool = True) -> SafetyAssessment:
+    def assess(
+        self,
+        text: str,
+        analysis: Analysis,
+        *,
+        classify: bool = True,
+        answers: Callable[[], bool] | None = None,
+    ) -> SafetyAssessment:
         """The gate's verdict for a message: the rules and the classifier, either routing it.
         A demoted rule (``classifier.demoted_rules``) does not route; it raises the risk
         signal instead. With ``classify`` false (a curated small-talk phrase, word for word),
-        only the rules judge."""
-        rule_verdict, rule = self.rules(analysis)
+        only the rules judge. ``answers`` says whether the router reads the message as a
+        question its source answers; it is asked only when that would change the verdict."""
+        found, rule = self.rules(analysis)
         scores = self._classifier.scores(text) if self._classifier and classify else None
-        verdict, rule_verdict, model_verdict, demoted = gate(
-            rule_verdict, rule, scores, self._config
+        verdict, rule_verdict, model_verdict, demoted, answerable = gate_message(
+            found, rule, scores, self._config, answers
         )
         risk = verdict is SafetyVerdict.SAFE and (
-            demoted
+            answerable
+            or demoted
             or (scores is not None and scores.concern >= self._config.risk)
             or self.risk_words(analysis)
         )
-        return SafetyAssessment(verdict, rule_verdict, rule, model_verdict, scores, risk, demoted)
+        return SafetyAssessment(
+            verdict, rule_verdict, rule, model_verdict, scores, risk, demoted, answerable
+        )
 
     def _mask(self, seq: tuple[str, ...], name: str) -> tuple[str, ...]:
         """Blank out the words of every phrase of list ``name``."""

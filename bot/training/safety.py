@@ -14,16 +14,26 @@ Cross-validation trains on every writer but one and scores the one left out, so 
 how the classifier does on a register it never saw, not how well it remembers. It reports the
 gate's routing (safeguarding, refusal, answered normally) with the thresholds of
 ``knowledge/safety.yaml``, and the probabilities at which a safeguarding recall target is met.
+
+The gate asks the router whether a message that only the classifier would route is a question
+its source answers (the classifier's ``question_*`` thresholds then apply). The router reads
+each such message as when serving, with an intent model that never saw it: a text of a
+question file by the router's out-of-fold model for that file (``--folds``, shared with
+``python -m bot.training.router --folds``; building them takes about twenty minutes), any other
+by the shipped model, which never saw the corpus. (The curated phrasings are the shipped
+model's own training texts, so their writer's figure flatters.)
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import json
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +41,12 @@ from typing import Any
 from bot.core.embedding import StaticEmbedder, shared_embedder
 from bot.core.evaluation import load_items
 from bot.core.knowledge import ClassifierConfig, KnowledgeBase
-from bot.core.safety import SafetyCheck, SafetyVerdict, _model_verdict, gate
+from bot.core.safety import SafetyCheck, SafetyVerdict, _model_verdict, gate_message
 from bot.core.safety_model import DEFAULT_CLASSIFIER_DIR, LABELS, Scores
 from bot.core.textmodel import FILES
 from bot.training import add_common_options, rebuilt_identically, textmodel
 from bot.training.corpus import DEFAULT_CORPUS_DIR, Example, describe, load_corpus, text_key
-from bot.training.questions import QUESTION_SETS
+from bot.training.questions import QUESTION_SETS, load_sets
 
 # Question-file items due one of these are ordinary questions (benign for the classifier).
 QUESTION_KINDS = frozenset({"answer", "none", "not_in_source", "fallback", "clarify", "smalltalk"})
@@ -55,7 +65,7 @@ class Thresholds:
 
 def route(scores: Scores, thresholds: Thresholds) -> str:
     """safeguarding, refusal or answer: the classifier's own routing, as in the gate."""
-    config = ClassifierConfig(thresholds.safeguarding, thresholds.harmful, 1.0, 0.0, 1.0)
+    config = ClassifierConfig(thresholds.safeguarding, thresholds.harmful, 1.0, 0.0, 1.0, 1.0, 1.0)
     return ROUTES[_model_verdict(scores, config)]
 
 
@@ -138,14 +148,57 @@ def rule_outcomes(kb: KnowledgeBase, examples: Sequence[Example]) -> list[RuleOu
     return [check.rules(analyser.analyse(example.text[:500])) for example in examples]
 
 
+Answers = Callable[[int], bool]  # whether the router reads message i as a question it answers
+
+
 def gate_routes(
-    rules: Sequence[RuleOutcome], scores: Sequence[Scores], config: ClassifierConfig
+    rules: Sequence[RuleOutcome],
+    scores: Sequence[Scores],
+    config: ClassifierConfig,
+    answers: Answers | None = None,
 ) -> list[str]:
-    """The whole gate's routing (rules and classifier together), as when serving."""
-    return [
-        ROUTES[gate(verdict, rule, found, config)[0]]
-        for (verdict, rule), found in zip(rules, scores, strict=True)
-    ]
+    """The whole gate's routing (rules and classifier together, and the router's reading of a
+    message only the classifier would route), as when serving."""
+    routes = []
+    for i, ((verdict, rule), found) in enumerate(zip(rules, scores, strict=True)):
+        ask = None if answers is None else functools.partial(answers, i)
+        routes.append(ROUTES[gate_message(verdict, rule, found, config, ask)[0]])
+    return routes
+
+
+def router_answers(kb: KnowledgeBase, examples: Sequence[Example], folds: Path) -> Answers:
+    """Whether the router reads message i as a question its source answers, with an intent
+    model that never saw it (see the module's docstring); memoised, built on first use."""
+    from bot.core.intent_model import IntentModel, shared_intent_models
+    from bot.core.router import Router
+    from bot.training import intent
+    from bot.training.router import with_config
+
+    sets = load_sets()
+    where: dict[str, str] = {}
+    for name, items in sets.items():
+        for item in items:
+            where.setdefault(text_key(item.question), name)
+    source = next(iter(kb.sources))
+    found: dict[int, bool] = {}
+    routers: dict[str, Router] = {}
+    models: dict[str, IntentModel] = {}
+
+    def answers(i: int) -> bool:
+        if i not in found:
+            if not models:
+                embedder = shared_embedder()
+                texts = intent.training_set(kb, source, sets)
+                labels = intent.labels_of(kb, source)
+                models.update(intent.fold_models(texts, labels, embedder, folds))
+                models[""] = shared_intent_models(embedder, (source,))[source]
+            fold = where.get(text_key(examples[i].text), "")
+            if fold not in routers:
+                routers[fold] = with_config(kb, kb.router_config, models[fold])
+            found[i] = routers[fold].answers(examples[i].text)
+        return found[i]
+
+    return answers
 
 
 def rule_precision(
@@ -170,23 +223,26 @@ def rule_precision(
 
 
 def print_validation(
-    kb: KnowledgeBase, examples: Sequence[Example], scores: Sequence[Scores]
+    kb: KnowledgeBase,
+    examples: Sequence[Example],
+    scores: Sequence[Scores],
+    answers: Answers | None = None,
 ) -> None:
     rules = rule_outcomes(kb, examples)
     print("each rule on the corpus (the rules were written before it; not trained on it):")
     print("\n".join(rule_precision(kb, examples, rules)))
     config = kb.safety.classifier
     thresholds = Thresholds(config.safeguarding, config.harmful)
+    shipped = gate_routes(rules, scores, config, answers)
     for writer in sorted({e.writer for e in examples}):
         index = [i for i, e in enumerate(examples) if e.writer == writer]
         chosen = [examples[i] for i in index]
-        routes = gate_routes([rules[i] for i in index], [scores[i] for i in index], config)
         print(f"held out {writer} ({len(index)} messages), gate (rules and classifier):")
-        print("\n".join(report(chosen, routes)))
+        print("\n".join(report(chosen, [shipped[i] for i in index])))
     print(f"all writers, classifier alone ({len(examples)} messages):")
     print("\n".join(report(examples, [route(s, thresholds) for s in scores])))
     print("all writers, gate (rules and classifier) with knowledge/safety.yaml's thresholds:")
-    print("\n".join(report(examples, gate_routes(rules, scores, config))))
+    print("\n".join(report(examples, shipped)))
     concern = sorted(
         s.concern
         for s, e in zip(scores, examples, strict=True)
@@ -201,15 +257,33 @@ def print_validation(
     for sg in (0.15, 0.2, 0.25, 0.3):
         for harm in (0.25, 0.3, 0.35, 0.4):
             trial = dataclasses.replace(config, safeguarding=sg, harmful=harm)
-            routes = gate_routes(rules, scores, trial)
-            cells = []
-            for name in ("safeguarding", "refusal", "answer"):
-                due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]
-                cells.append(f"{100 * sum(routes[i] == name for i in due) / len(due):5.1f}")
-            print(f"  {sg:.2f} {harm:.2f}: " + " / ".join(cells))
+            print(f"  {sg:.2f} {harm:.2f}: {recalls(examples, gate_routes(rules, scores, trial))}")
+    if answers is not None:
+        print(
+            "the same for a question the router answers (question_safeguarding, "
+            "question_harmful), with the other thresholds as shipped:"
+        )
+        for sg in QUESTION_GRID:
+            for harm in QUESTION_GRID:
+                trial = dataclasses.replace(config, question_safeguarding=sg, question_harmful=harm)
+                routes = gate_routes(rules, scores, trial, answers)
+                print(f"  {sg:.2f} {harm:.2f}: {recalls(examples, routes)}")
     benign = [s for s, e in zip(scores, examples, strict=True) if e.label == "benign"]
     flagged = sum(s.concern >= config.risk for s in benign)
     print(f"risk note on benign messages (concern >= {config.risk}): {flagged}/{len(benign)}")
+
+
+QUESTION_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def recalls(examples: Sequence[Example], routes: Sequence[str]) -> str:
+    """Per expected route, the share (and the count) routed so."""
+    cells = []
+    for name in ("safeguarding", "refusal", "answer"):
+        due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]
+        hit = sum(routes[i] == name for i in due)
+        cells.append(f"{100 * hit / len(due):5.1f} ({hit})")
+    return " / ".join(cells)
 
 
 def corpus_digest(examples: Sequence[Example]) -> str:
@@ -300,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with --cv: keep the out-of-fold scores in this JSON file, and reuse them when it "
         "exists (to compare thresholds without retraining)",
     )
+    parser.add_argument(
+        "--folds",
+        type=Path,
+        help="with --cv: the router's out-of-fold intent models, kept and reused as by "
+        "python -m bot.training.router --folds (a scratch folder by default)",
+    )
     args = parser.parse_args(argv)
     embedder = shared_embedder()
     kb = load_knowledge(Settings.from_env().knowledge_dir)
@@ -314,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.scores:
                 rows = [[s.benign, s.safeguarding, s.self_concern, s.harmful] for s in scores]
                 args.scores.write_text(json.dumps(rows), encoding="utf-8")
-        print_validation(kb, examples, scores)
+        with tempfile.TemporaryDirectory() as scratch:
+            answers = router_answers(kb, examples, args.folds or Path(scratch))
+            print_validation(kb, examples, scores, answers)
         return 0
     if args.check:
         rebuilt = rebuilt_identically(

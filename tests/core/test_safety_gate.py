@@ -9,16 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.knowledge import ClassifierConfig, load_knowledge
+from bot.core.knowledge import ClassifierConfig, KnowledgeBase, load_knowledge
 from bot.core.messages import MessageKey
 from bot.core.render import render_explanation
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
-from bot.core.safety import SafetyVerdict, _combine, _model_verdict, gate
+from bot.core.safety import SafetyVerdict, _combine, _model_verdict, gate, gate_message
 from bot.core.safety_model import Scores
 
 CONFIG = ClassifierConfig(
-    safeguarding=0.3, harmful=0.4, harmful_override=0.85, override_concern=0.1, risk=0.2
+    safeguarding=0.3,
+    harmful=0.4,
+    harmful_override=0.85,
+    override_concern=0.1,
+    risk=0.2,
+    question_safeguarding=0.6,
+    question_harmful=0.7,
 )
 SAFE, GUARD, SELF, REFUSE = (
     SafetyVerdict.SAFE,
@@ -185,3 +191,66 @@ def test_a_demoted_rule_does_not_route_but_is_reported() -> None:
     assert (verdict, rule_verdict, model_verdict, demoted) == (SAFE, SAFE, SAFE, True)
     kept = gate(GUARD, "report_request", quiet, demoting)
     assert kept == (GUARD, GUARD, SAFE, False)
+
+
+def test_a_question_the_source_answers_is_routed_only_from_the_stricter_thresholds() -> None:
+    unsure = scores(0.45, 0.5, 0.0, 0.05)  # concern 0.5: above 0.3, below the question's 0.6
+    assert gate(SAFE, None, unsure, CONFIG)[0] is GUARD
+    assert gate(SAFE, None, unsure, CONFIG, answerable=True)[0] is SAFE
+    sure = scores(0.2, 0.75, 0.0, 0.05)
+    assert gate(SAFE, None, sure, CONFIG, answerable=True)[0] is GUARD
+    asked = scores(0.4, 0.05, 0.0, 0.55)  # harmful 0.55: above 0.4, below the question's 0.7
+    assert gate(SAFE, None, asked, CONFIG, answerable=True)[0] is SAFE
+    # A rule that routes is never overruled by the router's reading.
+    assert gate(GUARD, "report_request", unsure, CONFIG, answerable=True)[0] is GUARD
+
+
+def test_the_router_is_asked_only_when_its_answer_would_change_the_verdict() -> None:
+    asked: list[int] = []
+
+    def answers() -> bool:
+        asked.append(1)
+        return True
+
+    quiet = scores(0.95, 0.02, 0.0, 0.03)
+    assert gate_message(SAFE, None, quiet, CONFIG, answers)[0] is SAFE
+    sure = scores(0.1, 0.85, 0.0, 0.05)
+    assert gate_message(SAFE, None, sure, CONFIG, answers)[0] is GUARD
+    assert (
+        gate_message(GUARD, "report_request", scores(0.45, 0.5, 0.0, 0.05), CONFIG, answers)[0]
+        is GUARD
+    )
+    assert not asked
+    verdict, _, _, _, answerable = gate_message(
+        SAFE, None, scores(0.45, 0.5, 0.0, 0.05), CONFIG, answers
+    )
+    assert (verdict, answerable, len(asked)) == (SAFE, True, 1)
+    refused = gate_message(SAFE, None, scores(0.45, 0.5, 0.0, 0.05), CONFIG, lambda: False)
+    assert refused[0] is GUARD
+    assert not refused[4]
+
+
+def test_a_question_the_source_answers_is_answered_privately_with_where_to_get_help(
+    kb: KnowledgeBase,
+) -> None:
+    # A classifier that routes everything, but never a question the source answers: the
+    # router's reading decides, and the reply carries the risk note.
+    wary = dataclasses.replace(
+        kb.safety.classifier,
+        safeguarding=0.0,
+        harmful=0.0,
+        question_safeguarding=1.0,
+        question_harmful=1.0,
+    )
+    router = Router(dataclasses.replace(kb, safety=dataclasses.replace(kb.safety, classifier=wary)))
+    explanation = router.explain("Who chairs the taskforce?")
+    assert explanation.reply.kind is ReplyKind.ANSWER
+    assert explanation.safety is not None
+    assert explanation.safety.answerable
+    assert explanation.reply.risk
+    assert explanation.reply.is_private
+    assert explanation.reply.body.endswith(kb.message(MessageKey.CORE_RISK_NOTE))
+    assert "a question the source answers" in render_explanation(explanation)
+    # What the source does not answer is still routed.
+    routed = {ReplyKind.SAFEGUARDING, ReplyKind.REFUSAL}
+    assert router.reply("what is the weather like today").kind in routed

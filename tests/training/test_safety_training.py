@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.embedding import shared_embedder
+from bot.core.knowledge import KnowledgeBase
 from bot.core.safety_model import SafetyClassifier
 from bot.training import digest
 from bot.training.safety import FILES, Thresholds, route, train
@@ -73,3 +74,29 @@ def test_the_trained_files_load_and_learn_the_fixture(corpus: Path, tmp_path: Pa
     scores = classifier.scores("anything at all")
     total = scores.benign + scores.safeguarding + scores.self_concern + scores.harmful
     assert total == pytest.approx(1.0)
+
+
+def test_validation_routes_as_the_gate_serves_asking_the_router_only_where_it_matters(
+    kb: KnowledgeBase,
+) -> None:
+    from bot.core.safety import SafetyVerdict
+    from bot.core.safety_model import Scores
+    from bot.training.safety import gate_routes
+
+    config = kb.safety.classifier
+    unsure = Scores(0.55, 0.45, 0.0, 0.0)  # above `safeguarding`, below the question's
+    quiet = Scores(0.99, 0.01, 0.0, 0.0)
+    rules = [(SafetyVerdict.SAFE, None)] * 3 + [(SafetyVerdict.SAFEGUARDING, "report_request")]
+    found = [unsure, unsure, quiet, unsure]
+    asked: list[int] = []
+
+    def answers(i: int) -> bool:
+        asked.append(i)
+        return i == 0
+
+    assert config.safeguarding <= unsure.concern < config.question_safeguarding
+    routes = gate_routes(rules, found, config, answers)
+    assert routes == ["answer", "safeguarding", "answer", "safeguarding"]
+    assert asked == [0, 1]  # not the quiet message, nor the one a rule routes
+    without = gate_routes(rules, found, config)
+    assert without == ["safeguarding", "safeguarding", "answer", "safeguarding"]
