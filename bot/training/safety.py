@@ -253,7 +253,10 @@ def print_validation(
         print(
             f"  classifier safeguarding recall {target:.0%} needs a threshold of at most {cut:.3f}"
         )
-    print("gate recall per threshold pair (safeguarding, harmful): safeguarding / refusal / answer")
+    print(
+        "gate recall per threshold pair (safeguarding, harmful), without the router's reading: "
+        "safeguarding / refusal / answer"
+    )
     for sg in (0.15, 0.2, 0.25, 0.3):
         for harm in (0.25, 0.3, 0.35, 0.4):
             trial = dataclasses.replace(config, safeguarding=sg, harmful=harm)
