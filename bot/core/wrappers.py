@@ -13,20 +13,25 @@ import re
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)|"
-    r"dear\s+(?:bot|team|sir|madam|all|colleagues)|yo)\b(?:\s+(?:there|all|team|bot|everyone|"
+    r"dear\s+(?:bot|team|sir|madam|all|colleagues)|yo|(?:morning|afternoon|evening)(?=\s*[,!.]))\b(?:\s+(?:there|all|team|bot|everyone|"
     r"folks|guys|friend))?)[\s,!.:;-]*",
     re.IGNORECASE,
 )
+# Thanks and sign-offs at the end of a sentence ("Many thanks", "Kind regards").
 _THANKS = re.compile(
     r"[\s,;-]*\b(?:(?:many\s+|big\s+)?thanks|thank\s+you|thx|ty|cheers|much\s+appreciated|"
-    r"appreciate\s+it|appreciate\s+your\s+help)\b(?:\s+(?:so\s+much|a\s+lot|very\s+much|"
+    r"appreciate\s+it|appreciate\s+your\s+help|(?:kind|best|warm)\s+(?:regards|wishes)|"
+    r"regards)\b(?:\s+(?:so\s+much|a\s+lot|very\s+much|"
     r"in\s+advance|for\s+(?:your|the|any)\s+(?:help|time|answer|assistance)))*[\s!.,]*$",
     re.IGNORECASE,
 )
+# A clause hands over to the next at a conjunction: "sorry if this is a silly question, but
+# is the tool ready?" apologises up to "but", and asks after it.
+_HANDOVER = r"(?:but|so|yet|though|however)\b"
 _APOLOGY = re.compile(
     r"\b(?:sorry|apologies|apologise|apologize|excuse|forgive|pardon)\b[^.?!]*?"
     r"(?:english|grammar|spelling|question|bother|disturb|typing|writing|language|mistakes?)"
-    r"[^.?!,]*[.!,]?",
+    rf"[^.?!,]*?(?=\s+{_HANDOVER}|[.?!,]|$)[.!,]?(?:\s*{_HANDOVER})?",
     re.IGNORECASE,
 )
 # A sentence about the asker, not the subject: "I'm a teacher preparing a lesson", "As a

@@ -40,6 +40,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -91,9 +92,10 @@ def examples(router: Router, items: Sequence[EvalItem], share: float) -> Example
             continue  # safety and small-talk items are not matched
         text = item.question[:500]
         general = router.general.analyse(text)
-        if (
-            general.is_empty
-            or router.safety.assess(text, general).verdict is not SafetyVerdict.SAFE
+        # As when serving: the gate asks the router whether the source answers the message.
+        if general.is_empty or (
+            router.safety.assess(text, general, answers=partial(router.answers, text)).verdict
+            is not SafetyVerdict.SAFE
         ):
             continue
         _, candidates = router._best_source(core_text(text))

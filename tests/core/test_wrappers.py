@@ -29,6 +29,14 @@ from bot.core.wrappers import set_apart
             "when the ministerial takes place.",
         ),
         ("Could you kindly confirm whether the tool is free?", "is it true that the tool is free?"),
+        # An apology ends where its clause hands over to the question.
+        (
+            "Sorry if this is a silly question but is the tool free?",
+            "is the tool free?",
+        ),
+        ("Sorry for all the questions, but who hosted it?", "who hosted it?"),
+        ("Sorry for my English and grammar, who hosted it?", "who hosted it?"),
+        ("Morning! Who hosted the hackathon? Kind regards.", "Who hosted the hackathon?"),
     ],
 )
 def test_wrappers_are_set_apart(message: str, core: str) -> None:
@@ -41,6 +49,8 @@ def test_wrappers_are_set_apart(message: str, core: str) -> None:
         "Five Country Ministerial: when is it?",  # a subject before the colon is kept
         "thanks!",  # nothing would be left
         "who hosted the hackathon",
+        "Morning meetings: who attends?",  # a time of day that names the subject
+        "which companies did best",  # "best" is no sign-off
     ],
 )
 def test_what_is_not_a_wrapper_stays(message: str) -> None:
