@@ -13,8 +13,9 @@ import re
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)|"
-    r"dear\s+(?:bot|team|sir|madam|all|colleagues)|yo|(?:morning|afternoon|evening)(?=\s*[,!.]))\b(?:\s+(?:there|all|team|bot|everyone|"
-    r"folks|guys|friend))?)[\s,!.:;-]*",
+    r"dear\s+(?:bot|team|sir|madam|all|colleagues)|yo|"
+    r"(?:morning|afternoon|evening)(?=\s*[,!.]))"  # a bare time of day, then punctuation
+    r"\b(?:\s+(?:there|all|team|bot|everyone|folks|guys|friend))?)[\s,!.:;-]*",
     re.IGNORECASE,
 )
 # Thanks and sign-offs at the end of a sentence ("Many thanks", "Kind regards").
