@@ -206,9 +206,9 @@ class Router:
         decisions = [decision]
         # A message on topic for no source has no part that is.
         parts = question_parts(core) if decision.source is not None else []
-        if len(parts) >= 2:
+        if len(parts) >= 2 and decision.source is not None:
             # The parts are about the source the whole message went to.
-            part_decisions = [self._decide(part, only=decision.source) for part in parts]
+            part_decisions = self._part_decisions(parts, decision.source)
             if reply.kind is not ReplyKind.ANSWER or self._parts_add(part_decisions):
                 combined = self._combine(question, parts, part_decisions)
                 if combined is not None:
@@ -314,6 +314,20 @@ class Router:
                 question, unstated=unstated, nearest=nearest, confidence=confidence
             )
         return self.replies.fallback(question)
+
+    def _part_decisions(self, parts: Sequence[str], source: str) -> list[Decision]:
+        """Each part's decision, by the source the whole message went to. A part whose only
+        subject is a pronoun ("Do we have it?", "who uses it?") is read with the part before
+        it (after it, when it comes first), as a follow-up is read with the earlier turn: the
+        intent model reads the part's own words, the other signals the two together."""
+        found = []
+        for position, part in enumerate(parts):
+            text = part
+            if self._needs_subject(part):
+                neighbour = parts[position - 1] if position else parts[1]
+                text = f"{part} ({neighbour})"
+            found.append(self._decide(text, part, only=source))
+        return found
 
     @staticmethod
     def _parts_add(decisions: Sequence[Decision]) -> bool:

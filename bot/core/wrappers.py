@@ -26,6 +26,12 @@ _THANKS = re.compile(
     r"in\s+advance|for\s+(?:your|the|any)\s+(?:help|time|answer|assistance)))*[\s!.,]*$",
     re.IGNORECASE,
 )
+# A sentence of thanks for something ("Huge thanks for the previous answers."), asking nothing.
+_THANKS_FOR = re.compile(
+    r"^\s*(?:(?:many|big|huge|massive|special|heartfelt)\s+)?(?:thanks|thank\s+you)"
+    r"(?:\s+(?:so\s+much|a\s+lot|very\s+much))?\s+for\b[^?]*$",
+    re.IGNORECASE,
+)
 # A clause hands over to the next at a conjunction: "sorry if this is a silly question, but
 # is the tool ready?" apologises up to "but", and asks after it.
 _HANDOVER = r"(?:but|so|yet|though|however)\b"
@@ -99,6 +105,7 @@ def _strip_wrapping(sentence: str) -> str:
     sentence = _APOLOGY.sub(" ", sentence)
     sentence = _THANKS.sub("", sentence)
     sentence = _GREETING.sub("", sentence, count=1)
+    sentence = _THANKS_FOR.sub("", sentence)
     return sentence.strip(" ,;-")
 
 

@@ -58,6 +58,15 @@ def test_every_part_is_answered_and_the_missing_part_named(router: Router) -> No
     assert "does not answer this part" in reply.body
 
 
+def test_a_pronoun_part_is_read_with_the_part_before_it(router: Router) -> None:
+    # "Does the release say it?" alone names no subject; with the part before it, it asks the
+    # same as that part, which the source does not answer: no other fact is offered as an answer.
+    reply = router.reply("Which city hosted the hackathon? Does the release say it?")
+    assert reply.kind is ReplyKind.NOT_IN_SOURCE
+    explanation = router.explain("We read about CAID today. Who uses it?")
+    assert explanation.decisions[-1].chosen == ("caid-users",)
+
+
 def test_explain_shows_the_decision_and_each_signal(router: Router) -> None:
     explanation = router.explain("who chairs the taskforce")
     decision = explanation.decisions[0]

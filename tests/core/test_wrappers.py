@@ -37,6 +37,11 @@ from bot.core.wrappers import set_apart
         ("Sorry for all the questions, but who hosted it?", "who hosted it?"),
         ("Sorry for my English and grammar, who hosted it?", "who hosted it?"),
         ("Morning! Who hosted the hackathon? Kind regards.", "Who hosted the hackathon?"),
+        # A sentence of thanks for something asks nothing.
+        (
+            "Hi! Huge thanks for all your earlier help. Who chairs the taskforce?",
+            "Who chairs the taskforce?",
+        ),
     ],
 )
 def test_wrappers_are_set_apart(message: str, core: str) -> None:
@@ -51,6 +56,7 @@ def test_wrappers_are_set_apart(message: str, core: str) -> None:
         "who hosted the hackathon",
         "Morning meetings: who attends?",  # a time of day that names the subject
         "which companies did best",  # "best" is no sign-off
+        "Was the Home Secretary thanked for his leadership?",  # thanked is the fact asked
     ],
 )
 def test_what_is_not_a_wrapper_stays(message: str) -> None:
