@@ -35,12 +35,23 @@ _THANKS_FOR = re.compile(
 # A clause hands over to the next at a conjunction: "sorry if this is a silly question, but
 # is the tool ready?" apologises up to "but", and asks after it.
 _HANDOVER = r"(?:but|so|yet|though|however)\b"
-_APOLOGY = re.compile(
-    r"\b(?:sorry|apologies|apologise|apologize|excuse|forgive|pardon)\b[^.?!]*?"
-    r"(?:english|grammar|spelling|question|bother|disturb|typing|writing|language|mistakes?)"
-    rf"[^.?!,]*?(?=\s+{_HANDOVER}|[.?!,]|$)[.!,]?(?:\s*{_HANDOVER})?",
-    re.IGNORECASE,
-)
+_WH_WORD = r"(?:who|what|when|where|which|why|how)\b"
+
+
+def _apology(ends: str) -> re.Pattern[str]:
+    """An apology for the asking, up to where it ``ends`` (or the clause's punctuation)."""
+    return re.compile(
+        r"\b(?:sorry|apologies|apologise|apologize|excuse|forgive|pardon)\b[^.?!]*?"
+        r"(?:english|grammar|spelling|question|bother|disturb|typing|writing|language|mistakes?)"
+        rf"[^.?!,]*?(?={ends}|[.?!,]|$)[.!,]?(?:\s*{_HANDOVER})?",
+        re.IGNORECASE,
+    )
+
+
+_APOLOGY = _apology(rf"\s+{_HANDOVER}")
+# An apology must not swallow the question it runs into with no punctuation between ("sorry,
+# second question today what does the taskforce do?"): then it ends where a question begins.
+_APOLOGY_TO_QUESTION = _apology(rf"\s+{_HANDOVER}|\s+{_WH_WORD}")
 # A sentence about the asker, not the subject: "I'm a teacher preparing a lesson", "As a
 # journalist, ...", "We are a small platform".
 _ABOUT_ME = re.compile(
@@ -102,7 +113,10 @@ _POLITE_FRAME = re.compile(
 
 
 def _strip_wrapping(sentence: str) -> str:
-    sentence = _APOLOGY.sub(" ", sentence)
+    apart = _APOLOGY.sub(" ", sentence)
+    if not re.search(r"\w", apart):
+        apart = _APOLOGY_TO_QUESTION.sub(" ", sentence)
+    sentence = apart
     sentence = _THANKS.sub("", sentence)
     sentence = _GREETING.sub("", sentence, count=1)
     sentence = _THANKS_FOR.sub("", sentence)

@@ -37,6 +37,11 @@ from bot.core.wrappers import set_apart
         ("Sorry for all the questions, but who hosted it?", "who hosted it?"),
         ("Sorry for my English and grammar, who hosted it?", "who hosted it?"),
         ("Morning! Who hosted the hackathon? Kind regards.", "Who hosted the hackathon?"),
+        # An apology running into the question with no punctuation ends where it begins.
+        (
+            "hi! sorry, second question today what does the taskforce do?",
+            "what does the taskforce do?",
+        ),
         # A sentence of thanks for something asks nothing.
         (
             "Hi! Huge thanks for all your earlier help. Who chairs the taskforce?",
