@@ -38,7 +38,7 @@ from bot.core.safety import SafetyAssessment, SafetyCheck, SafetyVerdict
 from bot.core.safety_model import shared_classifier
 from bot.core.scoring import Candidate, score
 from bot.core.textmodel import classifier_text
-from bot.core.wrappers import set_apart
+from bot.core.wrappers import asks, set_apart
 
 _PART_BREAK = re.compile(
     r"[?!;\n]+|(?<=[a-z])\.\s+|,?\s+(?:and|also|plus)\s+(?=(?:what|who|when|where|which|how)\b)"
@@ -204,11 +204,19 @@ class Router:
         decision = self._decide(core, own_words)
         reply = self._build(question, decision)
         decisions = [decision]
-        # A message on topic for no source has no part that is.
+        # A message on topic for no source has no part that is. Of its parts, those that ask
+        # something are decided; a statement among them ("The release says it will be free.",
+        # "DevRel at a small app here.") is context, read only with a part whose subject is a
+        # pronoun. The one part that asks is decided alone when the whole is not answered.
         parts = question_parts(core) if decision.source is not None else []
-        if len(parts) >= 2 and decision.source is not None:
+        context = parts
+        asking = [part for part in parts if asks(part)]
+        statements_apart = 0 < len(asking) < len(parts)
+        if statements_apart:
+            parts = asking
+        if (len(parts) >= 2 or statements_apart) and decision.source is not None:
             # The parts are about the source the whole message went to.
-            part_decisions = self._part_decisions(parts, decision.source)
+            part_decisions = self._part_decisions(parts, context, decision.source)
             if reply.kind is not ReplyKind.ANSWER or self._parts_add(part_decisions):
                 combined = self._combine(question, parts, part_decisions)
                 if combined is not None:
@@ -315,16 +323,20 @@ class Router:
             )
         return self.replies.fallback(question)
 
-    def _part_decisions(self, parts: Sequence[str], source: str) -> list[Decision]:
+    def _part_decisions(
+        self, parts: Sequence[str], context: Sequence[str], source: str
+    ) -> list[Decision]:
         """Each part's decision, by the source the whole message went to. A part whose only
-        subject is a pronoun ("Do we have it?", "who uses it?") is read with the part before
-        it (after it, when it comes first), as a follow-up is read with the earlier turn: the
-        intent model reads the part's own words, the other signals the two together."""
+        subject is a pronoun ("Do we have it?", "who uses it?") is read with the part of the
+        message (``context``) before it (after it, when it comes first), as a follow-up is read
+        with the earlier turn: the intent model reads the part's own words, the other signals
+        the two together."""
         found = []
-        for position, part in enumerate(parts):
+        for part in parts:
             text = part
-            if self._needs_subject(part):
-                neighbour = parts[position - 1] if position else parts[1]
+            position = context.index(part)
+            if self._needs_subject(part) and len(context) >= 2:
+                neighbour = context[position - 1] if position else context[1]
                 text = f"{part} ({neighbour})"
             found.append(self._decide(text, part, only=source))
         return found

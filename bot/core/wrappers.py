@@ -64,6 +64,8 @@ _QUESTION_START = re.compile(
     r"could|will|would|has|have|should|tell|explain|describe|list|give)\b",
     re.IGNORECASE,
 )
+# A question inside a sentence: "I need to know where it was held".
+_EMBEDDED_QUESTION = re.compile(r"\b(?:who|what|when|where|which|why|how|whether)\b", re.IGNORECASE)
 # "Quick question: ...", "For my article - ...": a preamble about the asking, then the question.
 _PREAMBLE = re.compile(r"^(?P<lead>[^:?]{2,120}?)\s*(?::|\s[-–—]\s)\s*(?P<rest>\S.*)$", re.DOTALL)
 _PREAMBLE_LEAD = re.compile(
@@ -135,6 +137,13 @@ def _indirect(sentence: str) -> str | None:
             if len(subject.split()) >= 1:
                 return f"tell me about {subject}"
     return None
+
+
+def asks(text: str) -> bool:
+    """Whether a piece of a message asks something: a question mark, an opening interrogative
+    or request ("tell me ..."), or a question inside it ("I need to know where it was"); not a
+    statement ("The release says the tool will be free.")."""
+    return "?" in text or bool(_QUESTION_START.match(text) or _EMBEDDED_QUESTION.search(text))
 
 
 def set_apart(message: str) -> str:

@@ -63,8 +63,18 @@ def test_a_pronoun_part_is_read_with_the_part_before_it(router: Router) -> None:
     # same as that part, which the source does not answer: no other fact is offered as an answer.
     reply = router.reply("Which city hosted the hackathon? Does the release say it?")
     assert reply.kind is ReplyKind.NOT_IN_SOURCE
-    explanation = router.explain("We read about CAID today. Who uses it?")
+    explanation = router.explain("What is CAID? Who uses it?")
     assert explanation.decisions[-1].chosen == ("caid-users",)
+
+
+def test_a_statement_beside_a_question_is_context_not_a_part(router: Router) -> None:
+    # The first sentence restates a fact; only the question after it is asked.
+    explanation = router.explain(
+        "I read that the taskforce is chaired by the Home Secretary. Who else sits on it?"
+    )
+    assert explanation.reply.kind is ReplyKind.ANSWER
+    assert explanation.reply.intent == "taskforce-purpose"
+    assert len(explanation.decisions) == 1
 
 
 def test_explain_shows_the_decision_and_each_signal(router: Router) -> None:

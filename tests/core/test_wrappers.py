@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.wrappers import set_apart
+from bot.core.wrappers import asks, set_apart
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,18 @@ def test_wrappers_are_set_apart(message: str, core: str) -> None:
 )
 def test_what_is_not_a_wrapper_stays(message: str) -> None:
     assert set_apart(message) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("who chairs the taskforce", True),
+        ("Does the release say when?", True),
+        ("tell me about the innovation call", True),
+        ("I need to know where the hackathon was held", True),
+        ("The release says the tool will be free once it is finished", False),
+        ("Our charity works with teenagers", False),
+    ],
+)
+def test_asks_tells_a_question_from_a_statement(text: str, asking: bool) -> None:
+    assert asks(text) is asking
