@@ -65,7 +65,7 @@ _QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 # A question inside a sentence: "I need to know where it was held".
-_EMBEDDED_QUESTION = re.compile(r"\b(?:who|what|when|where|which|why|how|whether)\b", re.IGNORECASE)
+_EMBEDDED_QUESTION = re.compile(rf"\b(?:{_WH_WORD}|whether\b)", re.IGNORECASE)
 # "Quick question: ...", "For my article - ...": a preamble about the asking, then the question.
 _PREAMBLE = re.compile(r"^(?P<lead>[^:?]{2,120}?)\s*(?::|\s[-–—]\s)\s*(?P<rest>\S.*)$", re.DOTALL)
 _PREAMBLE_LEAD = re.compile(
@@ -116,9 +116,7 @@ _POLITE_FRAME = re.compile(
 
 def _strip_wrapping(sentence: str) -> str:
     apart = _APOLOGY.sub(" ", sentence)
-    if not re.search(r"\w", apart):
-        apart = _APOLOGY_TO_QUESTION.sub(" ", sentence)
-    sentence = apart
+    sentence = apart if re.search(r"\w", apart) else _APOLOGY_TO_QUESTION.sub(" ", sentence)
     sentence = _THANKS.sub("", sentence)
     sentence = _GREETING.sub("", sentence, count=1)
     sentence = _THANKS_FOR.sub("", sentence)
