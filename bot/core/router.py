@@ -208,15 +208,14 @@ class Router:
         # something are decided; a statement among them ("The release says it will be free.",
         # "DevRel at a small app here.") is context, read only with a part whose subject is a
         # pronoun. The one part that asks is decided alone when the whole is not answered.
-        parts = question_parts(core) if decision.source is not None else []
-        context = parts
-        asking = [part for part in parts if asks(part)]
-        statements_apart = 0 < len(asking) < len(parts)
-        if statements_apart:
-            parts = asking
+        context = question_parts(core) if decision.source is not None else []
+        asking = [i for i, part in enumerate(context) if asks(part)]
+        statements_apart = 0 < len(asking) < len(context)
+        chosen = asking if statements_apart else list(range(len(context)))
+        parts = [context[i] for i in chosen]
         if (len(parts) >= 2 or statements_apart) and decision.source is not None:
             # The parts are about the source the whole message went to.
-            part_decisions = self._part_decisions(parts, context, decision.source)
+            part_decisions = self._part_decisions(context, chosen, decision.source)
             if reply.kind is not ReplyKind.ANSWER or self._parts_add(part_decisions):
                 combined = self._combine(question, parts, part_decisions)
                 if combined is not None:
@@ -324,17 +323,16 @@ class Router:
         return self.replies.fallback(question)
 
     def _part_decisions(
-        self, parts: Sequence[str], context: Sequence[str], source: str
+        self, context: Sequence[str], chosen: Sequence[int], source: str
     ) -> list[Decision]:
-        """Each part's decision, by the source the whole message went to. A part whose only
-        subject is a pronoun ("Do we have it?", "who uses it?") is read with the part of the
-        message (``context``) before it (after it, when it comes first), as a follow-up is read
-        with the earlier turn: the intent model reads the part's own words, the other signals
-        the two together."""
+        """The decisions of the ``chosen`` parts of a message (``context``, all its parts), by
+        the source the whole message went to. A part whose only subject is a pronoun ("Do we
+        have it?", "who uses it?") is read with the part before it (after it, when it comes
+        first), as a follow-up is read with the earlier turn: the intent model reads the
+        part's own words, the other signals the two together."""
         found = []
-        for part in parts:
-            text = part
-            position = context.index(part)
+        for position in chosen:
+            part = text = context[position]
             if self._needs_subject(part) and len(context) >= 2:
                 neighbour = context[position - 1] if position else context[1]
                 text = f"{part} ({neighbour})"
