@@ -49,11 +49,14 @@ import numpy as np
 from bot.core.config import INTENT_FEATURES, FusionWeights, RouterConfig
 from bot.core.embedding import shared_embedder
 from bot.core.evaluation import EvalItem, evaluate
+from bot.core.index import SourceIndex
 from bot.core.intent_model import IntentModel
 from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.normalise import Analysis
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
+from bot.core.scoring import Candidate
 from bot.settings import Settings
 from bot.training import add_common_options, intent
 from bot.training.questions import core_text, load_sets, overlaps
@@ -71,7 +74,23 @@ GRID = {
     "answer_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
     "unstated_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
 }
+# What the policy alone reads (bot/core/policy.py, and the router's small talk): the scoring
+# of a question does not depend on them, so a threshold trial need not re-score it.
+POLICY = (
+    *FITTED,
+    "on_topic_threshold",
+    "unstated_form_similarity",
+    "clarify_probability",
+    "clarify_margin",
+    "clarify_max_intent",
+    "clarify_max_terms",
+    "clarify_max_choices",
+    "yes_no_explained",
+    "smalltalk_max_words",
+)
+SCORING = tuple(f.name for f in dataclasses.fields(RouterConfig) if f.name not in POLICY)
 Sets = dict[str, list[EvalItem]]
+Scored = tuple[SourceIndex, Analysis, list[Candidate]]  # a source's scoring of a text
 Models = Mapping[str, IntentModel]  # per question file, its out-of-fold intent model
 
 
@@ -171,14 +190,63 @@ class FileScore(NamedTuple):
     total: int
 
 
-def fold_reports(
+class ThresholdTrials(Router):
+    """A router for trying decision thresholds: what the scoring of a text gives is kept, and
+    :meth:`use` swaps the configuration the policy reads. The thresholds searched are read
+    only by the policy (:mod:`bot.core.policy`), after scoring, so a trial re-decides every
+    question without re-scoring it (the search took about an hour, re-scoring each trial)."""
+
+    def __init__(self, kb: KnowledgeBase, model: IntentModel | None) -> None:
+        models = {} if model is None else {next(iter(kb.sources)): model}
+        super().__init__(kb, intent_models=models)
+        self._kept: dict[tuple[str, str | None, str | None], list[Scored]] = {}
+
+    def use(self, config: RouterConfig) -> None:
+        """Decide with ``config``: it must differ from the scoring's only in the thresholds
+        the policy reads."""
+        for name in SCORING:
+            if getattr(config, name) != getattr(self.config, name):
+                raise ValueError(f"{name} changes the scoring; build a new router")
+        self.config = config
+        for index in self.indexes.values():
+            index.config = config
+
+    def _scored(
+        self, text: str, own_words: str | None = None, only: str | None = None
+    ) -> list[Scored]:
+        key = (text, own_words, only)
+        found = self._kept.get(key)
+        if found is None:
+            found = self._kept[key] = super()._scored(text, own_words, only)
+        return found
+
+
+def fold_routers(
     kb: KnowledgeBase, config: RouterConfig, sets: Sets, models: Models | None
+) -> dict[str, ThresholdTrials]:
+    """Per file, a router with its out-of-fold intent model (or none when ``models`` is
+    None), for trying thresholds."""
+    scoring = dataclasses.replace(kb, router_config=config)
+    return {
+        name: ThresholdTrials(scoring, None if models is None else models[name]) for name in sets
+    }
+
+
+def fold_reports(
+    kb: KnowledgeBase,
+    config: RouterConfig,
+    sets: Sets,
+    models: Models | None,
+    routers: Mapping[str, ThresholdTrials] | None = None,
 ) -> dict[str, FileScore]:
     """Per file, its score by a router with its out-of-fold intent model (or no model when
-    ``models`` is None)."""
+    ``models`` is None); ``routers`` (:func:`fold_routers`) are reused with ``config``'s
+    thresholds when given."""
+    routers = routers or fold_routers(kb, config, sets, models)
     found = {}
     for name, items in sets.items():
-        router = with_config(kb, config, None if models is None else models[name])
+        router = routers[name]
+        router.use(config)
         report = evaluate(router, items)
         due_none = [r for r in report.results if not r.item.answer_due]
         false = sum(r.reply.kind is ReplyKind.ANSWER for r in due_none)
@@ -223,12 +291,13 @@ def search_thresholds(
 ) -> RouterConfig:
     """Coordinate search over the fitted thresholds, two rounds, for the best objective,
     from the thresholds of ``config``."""
-    best = objective(fold_reports(kb, config, sets, models), weighing)
+    routers = fold_routers(kb, config, sets, models)
+    best = objective(fold_reports(kb, config, sets, models, routers), weighing)
     for _ in range(2):
         for name in FITTED:
             for value in GRID[name]:
                 trial = dataclasses.replace(config, **{name: value})  # type: ignore[arg-type]
-                found = objective(fold_reports(kb, trial, sets, models), weighing)
+                found = objective(fold_reports(kb, trial, sets, models, routers), weighing)
                 if found > best + MIN_GAIN:
                     best, config = found, trial
     print("thresholds: " + ", ".join(f"{n}={getattr(config, n)}" for n in FITTED))

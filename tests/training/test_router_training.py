@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from bot.training.router import FileScore, Weighing, objective, question_weights
+from bot.core.knowledge import KnowledgeBase
+from bot.core.router import Router
+from bot.training.router import (
+    FileScore,
+    ThresholdTrials,
+    Weighing,
+    objective,
+    question_weights,
+)
 
 
 def test_a_file_rich_in_near_misses_weighs_them_down_to_the_share() -> None:
@@ -30,3 +40,24 @@ def test_the_objective_weighs_each_file_to_the_share_and_charges_false_answers()
     assert weighed == pytest.approx((50 * answered + (30 - 10) * none) / 100)
     costly = objective({"f": score}, Weighing(false_answer_cost=2.0, unanswered_share=0.0))
     assert costly == pytest.approx((80 - 20) / 100)
+
+
+def test_a_threshold_trial_decides_as_a_fresh_router_without_rescoring(kb: KnowledgeBase) -> None:
+    questions = [
+        "how much did the hackathon cost",
+        "who reviews what the tool flags?",
+        "Was Amazon at the hackathon?",
+        "what is the innovation fund for",
+    ]
+    trials = ThresholdTrials(kb, None)
+    for value in (0.9, 0.3, 0.6):
+        config = dataclasses.replace(kb.router_config, answer_probability=value)
+        trials.use(config)
+        fresh = Router(dataclasses.replace(kb, router_config=config), intent_models={})
+        assert [trials.reply(q) for q in questions] == [fresh.reply(q) for q in questions]
+
+
+def test_a_threshold_trial_refuses_a_change_of_the_scoring(kb: KnowledgeBase) -> None:
+    trials = ThresholdTrials(kb, None)
+    with pytest.raises(ValueError, match="semantic_candidates"):
+        trials.use(dataclasses.replace(kb.router_config, semantic_candidates=2))
