@@ -95,6 +95,7 @@ class RouterConfig:
     clarify_max_terms: int
     yes_no_probability: float
     yes_no_explained: float
+    wrong_type_intent: float
     smalltalk_max_words: int
     # intent model
     intent_candidates: int

@@ -156,7 +156,17 @@ def _decide(
             return Decision(DecisionKind.NOT_IN_SOURCE, "on topic, no candidate", source)
         return Decision(DecisionKind.FALLBACK, "no candidate and off topic", source)
     # Only an entry that gives the type of fact asked, about the subject named, can answer.
-    answerable = [c for c in kept if not c.unstated and not c.wrong_type and not c.other_subject]
+    # The question types are rules over words ("how big" asks for an amount): when the intent
+    # model, which learned how such questions are asked, is sure of an entry of another type
+    # ("how big was the set of conversations they analysed?" -> how the tool was built, whose
+    # answer gives the number), the learned signal decides.
+    answerable = [
+        c
+        for c in kept
+        if not c.unstated
+        and not c.other_subject
+        and (not c.wrong_type or c.intent_probability > config.wrong_type_intent)
+    ]
     top = answerable[0] if answerable else None
     if top is None or top.probability < config.answer_probability:
         # "Was the hackathon 48 hours long?": the fact that settles a yes/no question is an

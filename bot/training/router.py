@@ -68,11 +68,12 @@ from bot.training.questions import core_text, load_sets, overlaps
 REGULARISATION = 10.0
 # Asking back is not fitted: the labelled sets hold few vague questions, so a fit would never
 # ask back. Its thresholds are set by hand in router.yaml.
-FITTED = ("answer_probability", "unstated_probability", "yes_no_probability")
+FITTED = ("answer_probability", "unstated_probability", "yes_no_probability", "wrong_type_intent")
 GRID = {
     "yes_no_probability": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
     "answer_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
     "unstated_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
+    "wrong_type_intent": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0],
 }
 # What the policy alone reads (bot/core/policy.py, and the router's small talk): the scoring
 # of a question does not depend on them, so a threshold trial need not re-score it.
