@@ -71,7 +71,7 @@ REGULARISATION = 10.0
 FITTED = ("answer_probability", "unstated_probability", "yes_no_probability", "wrong_type_intent")
 GRID = {
     "yes_no_probability": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
-    "answer_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
+    "answer_probability": [round(0.2 + 0.05 * i, 2) for i in range(15)],
     "unstated_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
     "wrong_type_intent": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0],
 }
