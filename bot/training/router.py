@@ -171,10 +171,17 @@ def fit(
     return FusionWeights(**values)
 
 
+def first_source_model(kb: KnowledgeBase, model: IntentModel | None) -> dict[str, IntentModel]:
+    """The intent models of a router with one model for the first source, or none."""
+    return {} if model is None else {next(iter(kb.sources)): model}
+
+
 def with_config(kb: KnowledgeBase, config: RouterConfig, model: IntentModel | None) -> Router:
     """A router over ``config``, with one intent model for the first source, or none."""
-    models = {} if model is None else {next(iter(kb.sources)): model}
-    return Router(dataclasses.replace(kb, router_config=config), intent_models=models)
+    return Router(
+        dataclasses.replace(kb, router_config=config),
+        intent_models=first_source_model(kb, model),
+    )
 
 
 # A confident wrong answer costs more than saying the source does not say: each false answer
@@ -198,8 +205,7 @@ class ThresholdTrials(Router):
     question without re-scoring it (the search took about an hour, re-scoring each trial)."""
 
     def __init__(self, kb: KnowledgeBase, model: IntentModel | None) -> None:
-        models = {} if model is None else {next(iter(kb.sources)): model}
-        super().__init__(kb, intent_models=models)
+        super().__init__(kb, intent_models=first_source_model(kb, model))
         self._kept: dict[tuple[str, str | None, str | None], list[Scored]] = {}
 
     def use(self, config: RouterConfig) -> None:

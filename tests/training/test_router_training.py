@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+import bot.core.router as router_module
 from bot.core.knowledge import KnowledgeBase
 from bot.core.router import Router
 from bot.training.router import (
@@ -42,19 +43,35 @@ def test_the_objective_weighs_each_file_to_the_share_and_charges_false_answers()
     assert costly == pytest.approx((80 - 20) / 100)
 
 
-def test_a_threshold_trial_decides_as_a_fresh_router_without_rescoring(kb: KnowledgeBase) -> None:
+def test_a_threshold_trial_decides_as_a_fresh_router_without_rescoring(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     questions = [
         "how much did the hackathon cost",
         "who reviews what the tool flags?",
         "Was Amazon at the hackathon?",
         "what is the innovation fund for",
     ]
+    configs = [
+        dataclasses.replace(kb.router_config, answer_probability=value) for value in (0.9, 0.3, 0.6)
+    ]
+    expected = [
+        [
+            Router(dataclasses.replace(kb, router_config=config), intent_models={}).reply(q)
+            for q in questions
+        ]
+        for config in configs
+    ]
     trials = ThresholdTrials(kb, None)
-    for value in (0.9, 0.3, 0.6):
-        config = dataclasses.replace(kb.router_config, answer_probability=value)
+    for config, replies in zip(configs, expected, strict=True):
         trials.use(config)
-        fresh = Router(dataclasses.replace(kb, router_config=config), intent_models={})
-        assert [trials.reply(q) for q in questions] == [fresh.reply(q) for q in questions]
+        assert [trials.reply(q) for q in questions] == replies
+        # After the first trial, every question's scoring is kept: scoring again would fail.
+        monkeypatch.setattr(router_module, "score", _no_scoring)
+
+
+def _no_scoring(*_: object) -> None:
+    raise AssertionError("a threshold trial scored a question again")
 
 
 def test_a_threshold_trial_refuses_a_change_of_the_scoring(kb: KnowledgeBase) -> None:
