@@ -86,6 +86,7 @@ class RouterConfig:
     # decisions
     on_topic_threshold: float
     answer_probability: float
+    answer_gate: float
     unstated_probability: float
     unstated_form_similarity: float
     clarify_probability: float

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.answer_gate import AnswerGate
+from bot.core.config import RouterConfig
 from bot.core.index import SourceIndex
 from bot.core.knowledge import Entry
 from bot.core.normalise import Analysis, fold, words
@@ -67,6 +69,7 @@ class Decision:
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     on_topic: bool = False  # the question uses a domain term of the source
     coverage: float = 0.0  # the share of the question's terms the source's items use
+    gate: float | None = None  # the answer gate's probability for the likeliest entry
 
     @property
     def strength(self) -> tuple[int, int, float, float]:
@@ -112,6 +115,7 @@ class Decision:
             "chosen": list(self.chosen),
             "on_topic": self.on_topic,
             "coverage": round(self.coverage, 4),
+            "gate": None if self.gate is None else round(self.gate, 4),
             "candidates": [c.to_json() for c in self.candidates[:5]],
         }
 
@@ -123,14 +127,88 @@ def decide(
     index: SourceIndex,
     *,
     learned: bool = False,
+    gate: AnswerGate | None = None,
 ) -> Decision:
-    """The policy's decision for one source (``learned``: scored with an intent model),
-    marked with whether the question is on topic and how much of it the source covers."""
-    decision = _decide(question, analysis, candidates, index, learned)
-    return dataclasses.replace(
-        decision,
-        on_topic=bool(analysis.terms & index.domain),
-        coverage=index.coverage(analysis.terms),
+    """The policy's decision for one source (``learned``: scored with an intent model;
+    ``gate``: the source's answer gate, read only with one), marked with whether the question
+    is on topic and how much of it the source covers."""
+    on_topic = bool(analysis.terms & index.domain)
+    coverage = index.coverage(analysis.terms)
+    decision = _decide(
+        question,
+        analysis,
+        candidates,
+        index,
+        learned,
+        gate if learned else None,
+        on_topic,
+        coverage,
+    )
+    return dataclasses.replace(decision, on_topic=on_topic, coverage=coverage)
+
+
+def answerable_entries(kept: Sequence[Candidate], config: RouterConfig) -> list[Candidate]:
+    """The candidates that may answer, most probable first: entries that give the type of fact
+    asked, about the subject named. The question types are rules over words ("how big" asks
+    for an amount): when the intent model, which learned how such questions are asked, is sure
+    of an entry of another type ("how big was the set of conversations they analysed?" -> how
+    the tool was built, whose answer gives the number), the learned signal decides."""
+    return [
+        c
+        for c in kept
+        if not c.unstated
+        and not c.other_subject
+        and (not c.wrong_type or c.intent_probability > config.wrong_type_intent)
+    ]
+
+
+def kept_candidates(candidates: Sequence[Candidate], config: RouterConfig) -> tuple[Candidate, ...]:
+    """The candidates the policy weighs. An unstated item whose closest entries explain every
+    word of the question ("tell me about the Home Secretary") is not what was asked, unless it
+    has the same form."""
+    return tuple(
+        c
+        for c in candidates
+        if not c.unstated or c.distinct or c.similarity >= config.unstated_form_similarity
+    )
+
+
+GATE_MAX_WORDS = 40  # the gate's length feature counts words up to this many
+
+
+def gate_features(
+    question: str,
+    answerable: Sequence[Candidate],
+    kept: Sequence[Candidate],
+    on_topic: bool,
+    coverage: float,
+) -> tuple[float, ...]:
+    """What the answer gate reads (:data:`bot.core.answer_gate.GATE_FEATURES`, in order): the
+    likeliest answerable entry's signals, the runner-up's, the likeliest unstated item's, and
+    the question's own."""
+    top = answerable[0]
+    runner_up = answerable[1] if len(answerable) > 1 else None
+    unstated = max((c for c in kept if c.unstated), key=lambda c: c.probability, default=None)
+    return (
+        top.probability,
+        top.intent_probability,
+        top.intent_not_answered,
+        top.semantic,
+        top.semantic_answer,
+        top.explained,
+        top.lexical,
+        top.similarity / 100,
+        float(top.wrong_type),
+        runner_up.probability if runner_up else 0.0,
+        runner_up.intent_probability if runner_up else 0.0,
+        unstated.probability if unstated else 0.0,
+        unstated.semantic if unstated else 0.0,
+        unstated.similarity / 100 if unstated else 0.0,
+        float(is_yes_no(question)),
+        float(on_topic),
+        coverage,
+        min(len(question.split()), GATE_MAX_WORDS) / GATE_MAX_WORDS,
+        top.probability - (runner_up.probability if runner_up else 0.0),
     )
 
 
@@ -140,35 +218,27 @@ def _decide(
     candidates: Sequence[Candidate],
     index: SourceIndex,
     learned: bool,
+    gate: AnswerGate | None,
+    on_topic: bool,
+    coverage: float,
 ) -> Decision:
     config = index.config
-    # An unstated item whose closest entries explain every word of the question ("tell me
-    # about the Home Secretary") is not what was asked, unless it has the same form.
-    kept = tuple(
-        c
-        for c in candidates
-        if not c.unstated or c.distinct or c.similarity >= config.unstated_form_similarity
-    )
+    kept = kept_candidates(candidates, config)
     source = index.source
-    on_topic = bool(analysis.terms & index.domain)
     if not kept:
         if on_topic:
             return Decision(DecisionKind.NOT_IN_SOURCE, "on topic, no candidate", source)
         return Decision(DecisionKind.FALLBACK, "no candidate and off topic", source)
-    # Only an entry that gives the type of fact asked, about the subject named, can answer.
-    # The question types are rules over words ("how big" asks for an amount): when the intent
-    # model, which learned how such questions are asked, is sure of an entry of another type
-    # ("how big was the set of conversations they analysed?" -> how the tool was built, whose
-    # answer gives the number), the learned signal decides.
-    answerable = [
-        c
-        for c in kept
-        if not c.unstated
-        and not c.other_subject
-        and (not c.wrong_type or c.intent_probability > config.wrong_type_intent)
-    ]
+    answerable = answerable_entries(kept, config)
     top = answerable[0] if answerable else None
-    if top is None or top.probability < config.answer_probability:
+    # With a gate, it decides from the whole field; without, the fused probability alone.
+    gated = None
+    if top is not None and gate is not None:
+        gated = gate.probability(gate_features(question, answerable, kept, on_topic, coverage))
+        likely = gated >= config.answer_gate
+    else:
+        likely = top is not None and top.probability >= config.answer_probability
+    if top is None or not likely:
         # "Was the hackathon 48 hours long?": the fact that settles a yes/no question is an
         # answer even when the question's own guess is not in the source.
         if (
@@ -178,9 +248,19 @@ def _decide(
             and top.explained >= config.yes_no_explained
         ):
             return Decision(
-                DecisionKind.ANSWER, "settles a yes/no question", source, (top.intent,), kept
+                DecisionKind.ANSWER,
+                "settles a yes/no question",
+                source,
+                (top.intent,),
+                kept,
+                gate=gated,
             )
-        return _not_answered(kept, on_topic, config.answer_probability, index)
+        decision = _not_answered(kept, on_topic, index)
+        if gated is None:
+            return decision
+        return dataclasses.replace(
+            decision, gate=gated, reason=f"{decision.reason}, gate {gated:.2f}"
+        )
     best = top
     # A vague question ("tell me about the money") asks back when the intent model is unsure
     # which entry is meant and others, citing other passages, are nearly as likely.
@@ -195,15 +275,15 @@ def _decide(
             source,
             (best.intent, *(r.intent for r in rivals)),
             kept,
+            gate=gated,
         )
-    return Decision(
-        DecisionKind.ANSWER, f"best entry p={best.probability:.2f}", source, (best.intent,), kept
-    )
+    why = f"best entry p={best.probability:.2f}"
+    if gated is not None:
+        why += f", gate {gated:.2f}"
+    return Decision(DecisionKind.ANSWER, why, source, (best.intent,), kept, gate=gated)
 
 
-def _not_answered(
-    kept: tuple[Candidate, ...], on_topic: bool, threshold: float, index: SourceIndex
-) -> Decision:
+def _not_answered(kept: tuple[Candidate, ...], on_topic: bool, index: SourceIndex) -> Decision:
     """No entry is likely enough to answer. The likeliest unstated item, when likely enough,
     says what the source leaves open; otherwise "the source does not say" (with the nearest
     entry's fact), or off topic the fallback. (Unstated items are weighed only here: entries
@@ -227,7 +307,7 @@ def _not_answered(
     if on_topic or best.lexical >= config.on_topic_threshold:
         return Decision(
             DecisionKind.NOT_IN_SOURCE,
-            f"best entry p={best.probability:.2f} below {threshold}",
+            f"best entry p={best.probability:.2f}, not likely enough",
             source,
             (),
             kept,

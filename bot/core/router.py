@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.core.answer_gate import AnswerGate, shared_answer_gates
 from bot.core.embedding import StaticEmbedder, shared_embedder
 from bot.core.index import Item, SourceIndex, general_analyser
 from bot.core.intent_model import IntentModel, shared_intent_models
@@ -92,8 +93,10 @@ class Router:
         kb: KnowledgeBase,
         embedder: StaticEmbedder | None = None,
         intent_models: Mapping[str, IntentModel] | None = None,
+        answer_gates: Mapping[str, AnswerGate] | None = None,
     ) -> None:
-        """``intent_models``: each source's intent model; by default the shipped ones."""
+        """``intent_models`` and ``answer_gates``: each source's intent model and answer gate;
+        by default the shipped ones."""
         self.kb = kb
         self.config = kb.router_config
         self.embedder = embedder or shared_embedder()
@@ -101,6 +104,9 @@ class Router:
             shared_intent_models(self.embedder, tuple(kb.sources))
             if intent_models is None
             else dict(intent_models)
+        )
+        self.answer_gates = (
+            shared_answer_gates(tuple(kb.sources)) if answer_gates is None else dict(answer_gates)
         )
         self.replies = ReplyBuilder(kb)
         self.general = general_analyser(kb)
@@ -297,7 +303,14 @@ class Router:
         """Each source decides; the strongest claim wins. When no source is on topic and
         none answers, the reply is the general fallback, whatever the sources' scores."""
         decisions = [
-            decide(text, analysis, candidates, index, learned=index.source in self.intent_models)
+            decide(
+                text,
+                analysis,
+                candidates,
+                index,
+                learned=index.source in self.intent_models,
+                gate=self.answer_gates.get(index.source),
+            )
             for index, analysis, candidates in self._scored(text, own_words, only)
         ]
         best = max(decisions, key=lambda d: d.strength)

@@ -1,24 +1,29 @@
-"""``python -m bot.training.router``: fit the router's fusion weights and decision thresholds.
+"""``python -m bot.training.router``: fit the router's fusion weights, answer gate and thresholds.
 
     pip install -e '.[train]'
     python -m bot.training.router --cv     # grouped cross-validation over the question sets
-    python -m bot.training.router          # refit and rewrite knowledge/router.yaml
+    python -m bot.training.router          # refit; rewrite router.yaml and the answer gate
 
 Training data: the labelled question sets (:mod:`bot.training.questions`). For each answerable
 question, every candidate entry is an example: right when its citations overlap the expected
 lines. For a question the source does not answer, every candidate entry is wrong. A logistic
 regression over the candidates' signals gives the fusion weights: ``fusion`` with the intent
 model's probability, ``fusion_without_intent`` without it (for a source without a model). The
-thresholds are then chosen by coordinate search for the whole router's best score on the same
-sets: right replies less the answers given where the source has none (a false answer costs as
-much again as a right reply earns; ``--false-answer-cost`` changes that). Both the fit and the
-search weigh each file's questions so that those the source does not answer make up a quarter
-of it (``--unanswered-share``), as in the general sets, whatever the file's own mix: the
-near-miss pair files, half near-misses, then teach where each fact stops without teaching that
-half of all questions have no answer. (On the sets of November 2026 a cost of 2 gave 88.3 %
-right instead of 88.9 %, and false answers of 10.1 % instead of 11.7 %, but its answer
-threshold of 0.75 lost plain questions near the line, "how does the tool detect grooming?":
-the lever against false answers is the model, not the cost.)
+answer gate (:mod:`bot.core.answer_gate`) is fitted next, on one row per question: the likeliest
+answerable entry's features in context, right when that entry cites the expected lines (written
+to ``bot/models/answer-gate/SOURCE.json``). The thresholds are then chosen by coordinate search
+for the whole router's best score on the same sets: right replies less the answers given where
+the source has none (a false answer costs twice what a right reply earns;
+``--false-answer-cost`` changes that). Both the fit and the search weigh each file's questions
+so that those the source does not answer make up a quarter of it (``--unanswered-share``), as in
+the general sets, whatever the file's own mix: the near-miss pair files, half near-misses, then
+teach where each fact stops without teaching that half of all questions have no answer. (Before
+the answer gate, a cost of 2 lowered right replies more than false answers, and the cost was 1.
+With a first fit of the gate, out of fold on the 8,101 questions of November 2026, its threshold
+at 0.7 / 0.75 / 0.8 / 0.85 gave 7,309 / 7,296 / 7,277 / 7,229 right and 304 / 273 / 234 / 192
+false answers, against 7,262 and 267 without it: a cost of 1 chose 0.7, more right replies and
+more false answers than without the gate, while the issue's target weighs false answers hardest.
+With a cost of 2 the fit chose 0.75: 7,296 right, false answers 9.7 %.)
 
 The intent model has learned these very questions, so its probability on them would look
 perfect. Every question is therefore scored with an intent model trained without its file
@@ -29,7 +34,9 @@ Cross-validation holds out each question file in turn (a writer or a register), 
 weights on the rest, and scores the held-out file with the whole router and an intent model
 that never saw it, so the figure says how the router does on questions of a kind it never saw.
 (The other files' intent probabilities come from models that did see the held-out file; only
-the fusion weights, a dozen numbers, can carry that.)
+the fusion weights, a dozen numbers, can carry that.) ``--cv`` studies the fusion: its routers
+decide by ``answer_probability``, without an answer gate. The fit scores each file with a gate
+fitted without that file, as it searches the thresholds and as it reports.
 """
 
 from __future__ import annotations
@@ -39,13 +46,14 @@ import dataclasses
 import re
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from bot.core.answer_gate import DEFAULT_GATE_DIR, AnswerGate, quadratic_terms
 from bot.core.config import INTENT_FEATURES, FusionWeights, RouterConfig
 from bot.core.embedding import shared_embedder
 from bot.core.evaluation import EvalItem, evaluate
@@ -53,6 +61,7 @@ from bot.core.index import SourceIndex
 from bot.core.intent_model import IntentModel
 from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.core.normalise import Analysis
+from bot.core.policy import answerable_entries, gate_features, kept_candidates
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
@@ -68,8 +77,15 @@ from bot.training.questions import core_text, load_sets, overlaps
 REGULARISATION = 10.0
 # Asking back is not fitted: the labelled sets hold few vague questions, so a fit would never
 # ask back. Its thresholds are set by hand in router.yaml.
-FITTED = ("answer_probability", "unstated_probability", "yes_no_probability", "wrong_type_intent")
+FITTED = (
+    "answer_probability",
+    "answer_gate",
+    "unstated_probability",
+    "yes_no_probability",
+    "wrong_type_intent",
+)
 GRID = {
+    "answer_gate": [round(0.4 + 0.05 * i, 2) for i in range(11)],
     "yes_no_probability": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
     "answer_probability": [round(0.2 + 0.05 * i, 2) for i in range(15)],
     "unstated_probability": [round(0.2 + 0.05 * i, 2) for i in range(13)],
@@ -105,23 +121,9 @@ def examples(router: Router, items: Sequence[EvalItem], share: float) -> Example
     rows: list[list[float]] = []
     labels: list[int] = []
     weights: list[float] = []
-    due_none = sum(not item.answer_due for item in items)
-    weight_answered, weight_none = question_weights(due_none, len(items), share)
-    for item in items:
-        if not ({"answer", "none", "not_in_source", "fallback"} & item.expect):
-            continue  # safety and small-talk items are not matched
-        text = item.question[:500]
-        general = router.general.analyse(text)
-        # As when serving: the gate asks the router whether the source answers the message.
-        if general.is_empty or (
-            router.safety.assess(text, general, answers=partial(router.answers, text)).verdict
-            is not SafetyVerdict.SAFE
-        ):
-            continue
-        _, candidates = router._best_source(core_text(text))
-        due = item.answer_due
-        answerable = due and bool(item.lines)
-        weight = weight_answered if due else weight_none
+    for item, core, weight in matched(router, items, share):
+        _, candidates = router._best_source(core)
+        answerable = item.answer_due and bool(item.lines)
         for candidate in candidates:
             entry = entries.get(candidate.intent)
             if entry is None:
@@ -131,6 +133,81 @@ def examples(router: Router, items: Sequence[EvalItem], share: float) -> Example
             labels.append(int(answerable and overlaps(entry, item.lines)))
             weights.append(weight)
     return rows, labels, weights
+
+
+def matched(
+    router: Router, items: Sequence[EvalItem], share: float
+) -> Iterator[tuple[EvalItem, str, float]]:
+    """The questions the router matches (not safety or small-talk items, and not those the
+    safety gate routes as it serves: it asks the router whether the source answers), each
+    with the text matched (wrappers set apart) and its weight (:func:`question_weights`)."""
+    due_none = sum(not item.answer_due for item in items)
+    weight_answered, weight_none = question_weights(due_none, len(items), share)
+    for item in items:
+        if not ({"answer", "none", "not_in_source", "fallback"} & item.expect):
+            continue
+        text = item.question[:500]
+        general = router.general.analyse(text)
+        if general.is_empty or (
+            router.safety.assess(text, general, answers=partial(router.answers, text)).verdict
+            is not SafetyVerdict.SAFE
+        ):
+            continue
+        yield item, core_text(text), weight_answered if item.answer_due else weight_none
+
+
+def gate_examples(router: Router, items: Sequence[EvalItem], share: float) -> Examples:
+    """The answer gate's feature rows, labels and weights: one per matched question with an
+    answerable entry, right when that likeliest entry cites the expected lines (the first
+    source's scoring, as the policy reads it)."""
+    entries = {entry.id: entry for entry in router.kb.entries}
+    source = next(iter(router.kb.sources))
+    rows: list[list[float]] = []
+    labels: list[int] = []
+    weights: list[float] = []
+    for item, core, weight in matched(router, items, share):
+        [(index, analysis, candidates)] = router._scored(core, only=source)
+        kept = kept_candidates(candidates, router.config)
+        answerable = answerable_entries(kept, router.config)
+        if not answerable:
+            continue
+        on_topic = bool(analysis.terms & index.domain)
+        features = gate_features(core, answerable, kept, on_topic, index.coverage(analysis.terms))
+        rows.append(list(features))
+        right = item.answer_due and bool(item.lines)
+        labels.append(int(right and overlaps(entries[answerable[0].intent], item.lines)))
+        weights.append(weight)
+    return rows, labels, weights
+
+
+# sklearn's C of the answer gate (quadratic terms of 19 standardised features): leave-one-file-
+# out on the files of November 2026 gave the same right replies and false answers at C = 0.1,
+# 0.3 and 1 (within five questions of 8,101), fewer at 3.
+GATE_REGULARISATION = 0.3
+
+
+def fit_gate(per_set: Mapping[str, Examples], held_out: str | None, note: str) -> AnswerGate:
+    """The answer gate fitted on every file's rows but ``held_out``'s."""
+    from sklearn.linear_model import LogisticRegression
+
+    kept = [found for name, found in per_set.items() if name != held_out]
+    rows = np.asarray([row for rs, _, _ in kept for row in rs], dtype=np.float64)
+    labels = np.asarray([y for _, ys, _ in kept for y in ys])
+    weights = np.asarray([w for _, _, ws in kept for w in ws])
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=GATE_REGULARISATION, max_iter=5000, tol=1e-8)
+    model.fit(quadratic_terms((rows - mean) / scale), labels, sample_weight=weights)
+    return AnswerGate(mean, scale, model.coef_[0].copy(), float(model.intercept_[0]), note)
+
+
+Gates = Mapping[str, AnswerGate]  # per question file, its gate fitted without it
+
+
+def fold_gates(per_set: Mapping[str, Examples]) -> dict[str, AnswerGate]:
+    """Per file, the gate fitted without it."""
+    return {name: fit_gate(per_set, name, f"without {name}") for name in per_set}
 
 
 # The question files hold different shares of questions the source does not answer: the general
@@ -176,18 +253,30 @@ def first_source_model(kb: KnowledgeBase, model: IntentModel | None) -> dict[str
     return {} if model is None else {next(iter(kb.sources)): model}
 
 
-def with_config(kb: KnowledgeBase, config: RouterConfig, model: IntentModel | None) -> Router:
-    """A router over ``config``, with one intent model for the first source, or none."""
+def first_source_gate(kb: KnowledgeBase, gate: AnswerGate | None) -> dict[str, AnswerGate]:
+    """The answer gates of a router with one gate for the first source, or none."""
+    return {} if gate is None else {next(iter(kb.sources)): gate}
+
+
+def with_config(
+    kb: KnowledgeBase,
+    config: RouterConfig,
+    model: IntentModel | None,
+    gate: AnswerGate | None = None,
+) -> Router:
+    """A router over ``config``, with one intent model (and answer gate) for the first source,
+    or none."""
     return Router(
         dataclasses.replace(kb, router_config=config),
         intent_models=first_source_model(kb, model),
+        answer_gates=first_source_gate(kb, gate),
     )
 
 
 # A confident wrong answer costs more than saying the source does not say: each false answer
 # counts against the objective this many times what a right reply counts for it (on top of
 # not being right). --false-answer-cost changes it for a run.
-FALSE_ANSWER_COST = 1.0
+FALSE_ANSWER_COST = 2.0
 
 
 class FileScore(NamedTuple):
@@ -204,8 +293,14 @@ class ThresholdTrials(Router):
     only by the policy (:mod:`bot.core.policy`), after scoring, so a trial re-decides every
     question without re-scoring it (the search took about an hour, re-scoring each trial)."""
 
-    def __init__(self, kb: KnowledgeBase, model: IntentModel | None) -> None:
-        super().__init__(kb, intent_models=first_source_model(kb, model))
+    def __init__(
+        self, kb: KnowledgeBase, model: IntentModel | None, gate: AnswerGate | None = None
+    ) -> None:
+        super().__init__(
+            kb,
+            intent_models=first_source_model(kb, model),
+            answer_gates=first_source_gate(kb, gate),
+        )
         self._kept: dict[tuple[str, str | None, str | None], list[Scored]] = {}
 
     def use(self, config: RouterConfig) -> None:
@@ -229,13 +324,22 @@ class ThresholdTrials(Router):
 
 
 def fold_routers(
-    kb: KnowledgeBase, config: RouterConfig, sets: Sets, models: Models | None
+    kb: KnowledgeBase,
+    config: RouterConfig,
+    sets: Sets,
+    models: Models | None,
+    gates: Gates | None = None,
 ) -> dict[str, ThresholdTrials]:
-    """Per file, a router with its out-of-fold intent model (or none when ``models`` is
-    None), for trying thresholds."""
+    """Per file, a router with its out-of-fold intent model and answer gate (or none when
+    ``models`` or ``gates`` is None), for trying thresholds."""
     scoring = dataclasses.replace(kb, router_config=config)
     return {
-        name: ThresholdTrials(scoring, None if models is None else models[name]) for name in sets
+        name: ThresholdTrials(
+            scoring,
+            None if models is None else models[name],
+            None if gates is None else gates[name],
+        )
+        for name in sets
     }
 
 
@@ -245,11 +349,12 @@ def fold_reports(
     sets: Sets,
     models: Models | None,
     routers: Mapping[str, ThresholdTrials] | None = None,
+    gates: Gates | None = None,
 ) -> dict[str, FileScore]:
-    """Per file, its score by a router with its out-of-fold intent model (or no model when
-    ``models`` is None); ``routers`` (:func:`fold_routers`) are reused with ``config``'s
-    thresholds when given."""
-    routers = routers or fold_routers(kb, config, sets, models)
+    """Per file, its score by a router with its out-of-fold intent model and answer gate (or
+    none when ``models`` or ``gates`` is None); ``routers`` (:func:`fold_routers`) are reused
+    with ``config``'s thresholds when given."""
+    routers = routers or fold_routers(kb, config, sets, models, gates)
     found = {}
     for name, items in sets.items():
         router = routers[name]
@@ -295,10 +400,11 @@ def search_thresholds(
     sets: Sets,
     models: Models | None,
     weighing: Weighing,
+    gates: Gates | None = None,
 ) -> RouterConfig:
     """Coordinate search over the fitted thresholds, two rounds, for the best objective,
     from the thresholds of ``config``."""
-    routers = fold_routers(kb, config, sets, models)
+    routers = fold_routers(kb, config, sets, models, gates)
     best = objective(fold_reports(kb, config, sets, models, routers), weighing)
     for _ in range(2):
         for name in FITTED:
@@ -425,11 +531,23 @@ def main(argv: list[str] | None = None) -> int:
             shown = ", ".join(f"{n}={getattr(weights, n)}" for n in FusionWeights.names())
             print(f"{key}: {shown}")
             config = dataclasses.replace(config, **{key: weights})  # type: ignore[arg-type]
-        config = search_thresholds(kb, config, sets, models, weighing)
-        reports = fold_reports(kb, config, sets, models)
-        print_reports("on the training sets (out-of-fold intent model):", reports)
+        gate_sets = {
+            name: gate_examples(
+                ThresholdTrials(dataclasses.replace(kb, router_config=config), models[name]),
+                items,
+                weighing.unanswered_share,
+            )
+            for name, items in sets.items()
+        }
+        gates = fold_gates(gate_sets)
+        count = sum(len(rows) for rows, _, _ in gate_sets.values())
+        gate = fit_gate(gate_sets, None, f"{count} questions from {len(gate_sets)} files")
+        config = search_thresholds(kb, config, sets, models, weighing, gates)
+        reports = fold_reports(kb, config, sets, models, gates=gates)
+        print_reports("on the training sets (out-of-fold intent model and gate):", reports)
     write_config(directory / "router.yaml", config)
-    print(f"wrote {directory / 'router.yaml'}")
+    gate.save(DEFAULT_GATE_DIR / f"{source}.json")
+    print(f"wrote {directory / 'router.yaml'} and {DEFAULT_GATE_DIR / f'{source}.json'}")
     return 0
 
 

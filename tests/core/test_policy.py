@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from bot.core.answer_gate import GATE_FEATURES, AnswerGate
 from bot.core.policy import DecisionKind, decide
 from bot.core.router import Router
 from bot.core.scoring import Candidate
@@ -35,3 +37,43 @@ def test_otherwise_an_entry_of_another_type_of_fact_does_not_answer(
 ) -> None:
     threshold = router.config.wrong_type_intent
     assert _decide(router, max(0.0, threshold - below)) is not DecisionKind.ANSWER
+
+
+def _gated(router: Router, probability: float, bias: float) -> DecisionKind:
+    """The decision for an entry of the type asked, with a gate that says only ``bias``."""
+    index = next(iter(router.indexes.values()))
+    question = "Who reviews the conversations the tool flags?"
+    candidate = Candidate(
+        intent="tool-flagging",
+        question="Who reviews flagged conversations?",
+        unstated=False,
+        intent_probability=0.5,
+        probability=probability,
+        explained=1.0,
+    )
+    analysis = index.analyser.analyse(question)
+    return decide(question, analysis, [candidate], index, learned=True, gate=_constant(bias)).kind
+
+
+def _constant(bias: float) -> AnswerGate:
+    """A gate that reads no feature: its probability is the logistic of ``bias``."""
+    size = len(GATE_FEATURES)
+    terms = size + size * (size + 1) // 2
+    return AnswerGate(np.zeros(size), np.ones(size), np.zeros(terms), bias, "test")
+
+
+def test_with_a_gate_the_gate_decides_whatever_the_fused_probability(router: Router) -> None:
+    assert _gated(router, probability=0.3, bias=5.0) is DecisionKind.ANSWER
+    assert _gated(router, probability=0.99, bias=-5.0) is not DecisionKind.ANSWER
+
+
+def test_a_gate_is_not_read_without_an_intent_model(router: Router) -> None:
+    index = next(iter(router.indexes.values()))
+    question = "Who reviews the conversations the tool flags?"
+    candidate = Candidate(
+        intent="tool-flagging", question="q", unstated=False, probability=0.99, explained=1.0
+    )
+    analysis = index.analyser.analyse(question)
+    decision = decide(question, analysis, [candidate], index, learned=False, gate=_constant(-5.0))
+    assert decision.kind is DecisionKind.ANSWER
+    assert decision.gate is None

@@ -1,0 +1,139 @@
+"""A source's answer gate: whether the likeliest answerable entry should answer the question.
+
+The fused probability (:mod:`bot.core.scoring`) scores each candidate alone. Whether to answer
+also depends on the rest of the field: how close the runner-up is, whether an unstated item
+("the source does not say when") is nearly as likely, whether the question is a yes/no check,
+how long it is, how much of it the source's items cover. The gate is a logistic model over
+those question-level features (:data:`GATE_FEATURES`, computed by
+:func:`bot.core.policy.gate_features`) and their pairwise products, standardised, learned from
+the labelled question sets with every question scored by an intent model trained without its
+file (``python -m bot.training.router``). The policy answers when its probability reaches
+``answer_gate`` (:class:`bot.core.config.RouterConfig`); a source without a gate (or without an
+intent model, whose signals it reads) is decided by ``answer_probability`` on the fused
+probability alone.
+
+The gate of source ``NAME`` is ``bot/models/answer-gate/NAME.json``: its feature names, the
+standardisation, the weights and what it was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+DEFAULT_GATE_DIR = Path(__file__).resolve().parent.parent / "models" / "answer-gate"
+
+# The question-level features, in the order the gate reads them (bot.core.policy.gate_features).
+GATE_FEATURES = (
+    "probability",  # the likeliest answerable entry's fused probability
+    "intent_probability",  # ... the intent model's probability for it
+    "intent_not_answered",  # ... the intent model's probability that the source does not answer
+    "semantic",  # ... cosine to its closest phrasing
+    "semantic_answer",  # ... cosine to its answer and quotes
+    "explained",  # ... share of the question its words explain
+    "lexical",  # ... lexical score
+    "similarity",  # ... rapidfuzz similarity to its best phrasing, 0..1
+    "wrong_type",  # 1 when it gives another type of fact than asked (and the model overrules)
+    "runner_up",  # the next answerable entry's fused probability (0 when none)
+    "runner_up_intent",  # ... its intent probability
+    "unstated",  # the likeliest unstated item's fused probability (0 when none)
+    "unstated_semantic",  # ... its cosine to the question
+    "unstated_similarity",  # ... its rapidfuzz similarity, 0..1
+    "yes_no",  # 1 for a yes/no question
+    "on_topic",  # 1 when the question uses a domain term of the source
+    "coverage",  # the share of the question's terms the source's items use
+    "length",  # the question's words, up to 40, as a share of 40
+    "margin",  # probability minus runner_up
+)
+
+Vector = npt.NDArray[np.float64]
+
+
+class GateFileError(ValueError):
+    """A gate file is missing, malformed or for other features."""
+
+
+def quadratic_terms(standardised: Vector) -> Vector:
+    """The features and their pairwise products (each pair once, squares included), for one
+    row or a batch of rows."""
+    rows = np.atleast_2d(standardised)
+    upper = np.triu_indices(rows.shape[1])
+    products = (rows[:, :, None] * rows[:, None, :])[:, upper[0], upper[1]]
+    return np.hstack([rows, products])
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerGate:
+    mean: Vector
+    scale: Vector
+    weights: Vector
+    bias: float
+    trained_on: str
+
+    def probability(self, features: Sequence[float]) -> float:
+        """The probability that the entry the features describe answers the question."""
+        z = (np.asarray(features, dtype=np.float64) - self.mean) / self.scale
+        logit = float(quadratic_terms(z)[0] @ self.weights) + self.bias
+        if logit >= 0:
+            return 1.0 / (1.0 + math.exp(-logit))
+        tail = math.exp(logit)
+        return tail / (1.0 + tail)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "features": list(GATE_FEATURES),
+            "mean": [round(float(v), 8) for v in self.mean],
+            "scale": [round(float(v), 8) for v in self.scale],
+            "weights": [round(float(v), 8) for v in self.weights],
+            "bias": round(self.bias, 8),
+            "trained_on": self.trained_on,
+        }
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> AnswerGate:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise GateFileError(f"{path}: {error}") from None
+        if not isinstance(data, dict) or data.get("features") != list(GATE_FEATURES):
+            raise GateFileError(f"{path}: not a gate over {len(GATE_FEATURES)} known features")
+        size = len(GATE_FEATURES)
+        gate = cls(
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),
+            trained_on=str(data.get("trained_on", "")),
+        )
+        expected = (size, size, size + size * (size + 1) // 2)
+        if (gate.mean.size, gate.scale.size, gate.weights.size) != expected:
+            raise GateFileError(f"{path}: arrays of the wrong size")
+        return gate
+
+
+def load_answer_gates(
+    sources: Sequence[str], directory: Path = DEFAULT_GATE_DIR
+) -> dict[str, AnswerGate]:
+    """The gate of each source that has one in ``directory``."""
+    return {
+        source: AnswerGate.load(directory / f"{source}.json")
+        for source in sources
+        if (directory / f"{source}.json").is_file()
+    }
+
+
+@lru_cache(maxsize=4)
+def shared_answer_gates(sources: tuple[str, ...]) -> dict[str, AnswerGate]:
+    """The process's shipped gates for some sources, loaded once."""
+    return load_answer_gates(sources)
