@@ -132,7 +132,7 @@ def decide(
     """The policy's decision for one source (``learned``: scored with an intent model;
     ``gate``: the source's answer gate, read only with one), marked with whether the question
     is on topic and how much of it the source covers."""
-    on_topic = bool(analysis.terms & index.domain)
+    on_topic = is_on_topic(analysis, index)
     coverage = index.coverage(analysis.terms)
     decision = _decide(
         question,
@@ -145,6 +145,25 @@ def decide(
         coverage,
     )
     return dataclasses.replace(decision, on_topic=on_topic, coverage=coverage)
+
+
+def is_on_topic(analysis: Analysis, index: SourceIndex) -> bool:
+    """The question uses a domain term of the source."""
+    return bool(analysis.terms & index.domain)
+
+
+def gate_input(
+    question: str, analysis: Analysis, candidates: Sequence[Candidate], index: SourceIndex
+) -> tuple[Candidate, tuple[float, ...]] | None:
+    """The likeliest answerable entry and the answer gate's features for it, as the policy
+    computes them (what the gate is fitted on); None when no entry may answer."""
+    kept = kept_candidates(candidates, index.config)
+    answerable = answerable_entries(kept, index.config)
+    if not answerable:
+        return None
+    coverage = index.coverage(analysis.terms)
+    features = gate_features(question, answerable, kept, is_on_topic(analysis, index), coverage)
+    return answerable[0], features
 
 
 def answerable_entries(kept: Sequence[Candidate], config: RouterConfig) -> list[Candidate]:
