@@ -42,6 +42,22 @@ def test_the_probability_is_the_logistic_of_the_weighted_terms() -> None:
     assert gate.probability(features) == pytest.approx(1 / (1 + math.exp(-(3.0 - 2.0 + 0.25))))
 
 
+def test_the_probability_weighs_every_term_as_quadratic_terms_lists_them() -> None:
+    random = np.random.default_rng(7)
+    weights = random.normal(size=TERMS)
+    gate = AnswerGate(random.normal(size=SIZE), random.uniform(0.5, 2, SIZE), weights, -0.3, "t")
+    for _ in range(5):
+        features = random.normal(size=SIZE)
+        terms = quadratic_terms((features - gate.mean) / gate.scale)[0]
+        expected = 1 / (1 + math.exp(-(float(terms @ weights) - 0.3)))
+        assert gate.probability(features.tolist()) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_gate_with_weights_for_another_size_is_refused() -> None:
+    with pytest.raises(GateFileError):
+        AnswerGate(np.zeros(SIZE), np.ones(SIZE), np.zeros(TERMS - 1), 0.0, "test")
+
+
 @pytest.mark.parametrize("bias", [-1000.0, 1000.0])
 def test_an_extreme_logit_gives_a_probability_without_overflow(bias: float) -> None:
     assert _gate(np.zeros(TERMS), bias).probability([0.0] * SIZE) == (bias > 0)
