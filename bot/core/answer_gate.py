@@ -51,6 +51,8 @@ GATE_FEATURES = (
     "coverage",  # the share of the question's terms the source's items use
     "length",  # the question's words, up to 40, as a share of 40
     "margin",  # probability minus runner_up
+    "neighbour",  # the likeliest answerable entry's nearest learned text, cosine
+    "neighbour_not_answered",  # the nearest text learned as not answered, cosine
 )
 
 Vector = npt.NDArray[np.float64]

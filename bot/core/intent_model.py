@@ -8,8 +8,16 @@ questions written by many independent writers, so it reads misspellings, slang a
 wording that the lexical signals miss. Its probability is one signal among the others that the
 router fuses (:mod:`bot.core.scoring`); it never answers alone.
 
-The files of source ``NAME`` live in ``bot/models/intent/NAME/`` and are rebuilt exactly by
-``python -m bot.training.intent``. A source without a model is scored without this signal.
+It also keeps what it learned from as vectors: the static embedding (first dimensions only,
+unit length) of every curated phrasing and labelled question, grouped by label. For a
+question, :meth:`IntentModel.neighbours` gives each label's nearest such text: how close the
+question comes to one that was asked of an entry, or to one the source does not answer. Near
+misses of a fact are asked alike ("how much did the hackathon cost?" beside "how much does the
+tool cost?"), and the answer gate (:mod:`bot.core.answer_gate`) reads the two closenesses.
+
+The files of source ``NAME`` live in ``bot/models/intent/NAME/`` (:data:`INTENT_FILES`) and
+are rebuilt exactly by ``python -m bot.training.intent``. A source without a model is scored
+without these signals.
 """
 
 from __future__ import annotations
@@ -18,11 +26,18 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.core.embedding import StaticEmbedder
-from bot.core.textmodel import LinearTextModel, ModelFileError
+from bot.core.textmodel import FILES, LinearTextModel, ModelFileError, classifier_text
 
 DEFAULT_INTENT_DIR = Path(__file__).resolve().parent.parent / "models" / "intent"
 NOT_ANSWERED = "__not_answered__"
+# The texts learned from, as unit vectors (float16, rows grouped by label), and each row's
+# label (its index in the model's labels, ascending).
+NEIGHBOUR_FILES = ("neighbours.npy", "neighbour_labels.npy")
+INTENT_FILES = (*FILES, *NEIGHBOUR_FILES)
 
 
 class IntentModel:
@@ -34,10 +49,37 @@ class IntentModel:
             raise ModelFileError(f"{directory}: no {NOT_ANSWERED} label")
         self.labels = self._model.labels
         self.trained_on = self._model.trained_on
+        self._embedder = embedder
+        try:
+            table = np.load(directory / NEIGHBOUR_FILES[0], allow_pickle=False)
+            owners = np.load(directory / NEIGHBOUR_FILES[1], allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ModelFileError(f"cannot load the neighbours in {directory}: {error}") from error
+        if (
+            table.ndim != 2
+            or owners.shape != (table.shape[0],)
+            or not 0 < table.shape[1] <= embedder.dimensions
+            or not np.array_equal(np.unique(owners), np.arange(len(self.labels)))
+            or np.any(np.diff(owners) < 0)
+        ):
+            raise ModelFileError(f"{directory}: the neighbours do not fit the model's labels")
+        self._neighbours: npt.NDArray[np.float32] = table.astype(np.float32)
+        self._starts = np.flatnonzero(np.diff(owners, prepend=-1))  # each label's first row
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each label's probability: an entry id, or ``NOT_ANSWERED``."""
         return dict(zip(self.labels, self._model.probabilities(text).tolist(), strict=True))
+
+    def neighbours(self, text: str) -> dict[str, float]:
+        """Each label's nearest text learned from: the cosine, in the table's dimensions of
+        the static embedding, of the text to the closest one with that label (0 for a text
+        with no known word)."""
+        vector = self._embedder.embed(classifier_text(text))[: self._neighbours.shape[1]]
+        norm = float(np.sqrt(vector @ vector))
+        if norm == 0:
+            return dict.fromkeys(self.labels, 0.0)
+        nearest = np.maximum.reduceat(self._neighbours @ (vector / norm), self._starts)
+        return dict(zip(self.labels, nearest.tolist(), strict=True))
 
 
 def load_intent_models(

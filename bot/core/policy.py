@@ -228,6 +228,8 @@ def gate_features(
         coverage,
         min(len(question.split()), GATE_MAX_WORDS) / GATE_MAX_WORDS,
         top.probability - (runner_up.probability if runner_up else 0.0),
+        top.neighbour,
+        top.neighbour_not_answered,
     )
 
 

@@ -147,7 +147,8 @@ def render_explanation(explanation: Explanation) -> str:
                 f"lexical={candidate.lexical:.3f} explained={candidate.explained:.2f} "
                 f"semantic={candidate.semantic:.3f} answer={candidate.semantic_answer:.3f} "
                 f"intent={candidate.intent_probability:.3f} "
-                f"not-answered={candidate.intent_not_answered:.3f}"
+                f"not-answered={candidate.intent_not_answered:.3f} "
+                f"nearest={candidate.neighbour:.3f}/{candidate.neighbour_not_answered:.3f}"
                 + (" wrong-type" if candidate.wrong_type else "")
                 + (" other-subject" if candidate.other_subject else "")
             )

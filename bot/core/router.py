@@ -288,8 +288,12 @@ class Router:
                 continue
             analysis = index.analyser.analyse(text)
             model = self.intent_models.get(source)
-            intent = model.probabilities(own_words or text) if model is not None else None
-            found.append((index, analysis, score(index, analysis, vector, intent)))
+            if model is None:
+                found.append((index, analysis, score(index, analysis, vector)))
+                continue
+            asked = own_words or text
+            intent, neighbours = model.probabilities(asked), model.neighbours(asked)
+            found.append((index, analysis, score(index, analysis, vector, intent, neighbours)))
         return found
 
     def _best_source(self, text: str) -> tuple[SourceIndex, list[Candidate]]:

@@ -7,7 +7,9 @@ subject. Semantic (from the question's static embedding): cosine to the candidat
 phrasing and to its answer and quotes.
 
 Learned (when the source has an intent model, :mod:`bot.core.intent_model`): the model's
-probability for an entry, and its probability that the source does not answer the question.
+probability for an entry, and its probability that the source does not answer the question;
+and the closeness of the question to the nearest text the model learned for the entry, and to
+the nearest it learned as not answered (read by the answer gate, not fused).
 
 Candidates are the lexical best, the semantic nearest and the intent model's most probable.
 The fusion model of :class:`bot.core.config.FusionWeights` turns each candidate's signals into
@@ -54,6 +56,8 @@ class Candidate:
     distinct: bool = True  # for unstated items: asks something its closest entries lack
     intent_probability: float = 0.0  # the intent model's probability (0 without a model)
     intent_not_answered: float = 0.0  # its probability that the source does not answer
+    neighbour: float = 0.0  # cosine to the nearest text the model learned for this entry
+    neighbour_not_answered: float = 0.0  # ... to the nearest it learned as not answered
     probability: float = 0.0
 
     def features(self) -> dict[str, float]:
@@ -84,6 +88,8 @@ class Candidate:
             "semantic": round(self.semantic, 4),
             "semantic_answer": round(self.semantic_answer, 4),
             "intent_probability": round(self.intent_probability, 4),
+            "neighbour": round(self.neighbour, 4),
+            "neighbour_not_answered": round(self.neighbour_not_answered, 4),
             "wrong_type": self.wrong_type,
             "other_subject": self.other_subject,
             "unstated": self.unstated,
@@ -240,14 +246,14 @@ def _lexical(
     )
 
 
-def _intent(intent: dict[str, float] | None, indexed: Indexed) -> tuple[float, float]:
-    """The intent model's signals for a candidate: its probability, and the probability that
-    the source does not answer. An unstated item gets neither: the model's "not answered"
-    covers off-topic questions as well as those the source leaves open, so it cannot say which
-    unstated item was asked; entries lose what it takes."""
-    if intent is None or indexed.unstated:
+def _intent(by_label: dict[str, float] | None, indexed: Indexed) -> tuple[float, float]:
+    """One of the intent model's readings for a candidate (its probabilities, or its
+    neighbours): the entry's value, and that of ``NOT_ANSWERED``. An unstated item gets
+    neither: the model's "not answered" covers off-topic questions as well as those the source
+    leaves open, so it cannot say which unstated item was asked; entries lose what it takes."""
+    if by_label is None or indexed.unstated:
         return 0.0, 0.0
-    return intent.get(indexed.item.id, 0.0), intent.get(NOT_ANSWERED, 0.0)
+    return by_label.get(indexed.item.id, 0.0), by_label.get(NOT_ANSWERED, 0.0)
 
 
 def _fuzzy_only(index: SourceIndex, analysis: Analysis) -> int | None:
@@ -266,9 +272,11 @@ def score(
     analysis: Analysis,
     vector: npt.NDArray[np.float32],
     intent: dict[str, float] | None = None,
+    neighbours: dict[str, float] | None = None,
 ) -> list[Candidate]:
     """The source's candidates for a question, most probable first; ``intent`` holds the
-    source's intent model's probabilities, when it has one."""
+    source's intent model's probabilities, and ``neighbours`` its nearest learned texts
+    (:meth:`bot.core.intent_model.IntentModel.neighbours`), when it has one."""
     config: RouterConfig = index.config
     weights = {term: index.question_weight(term) for term in analysis.terms}
     total = sum(weights.values())
@@ -322,6 +330,7 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, found.lexical)
         learned, not_answered = _intent(intent, found.indexed)
+        neighbour, neighbour_not_answered = _intent(neighbours, found.indexed)
         semantic_gap = own_semantic - other_semantic
         lexical_gap = found.lexical - other_lexical
         own_answer = float(semantic_answer[position])
@@ -356,6 +365,8 @@ def score(
                 distinct=found.distinct,
                 intent_probability=learned,
                 intent_not_answered=not_answered,
+                neighbour=neighbour,
+                neighbour_not_answered=neighbour_not_answered,
                 probability=_logistic(features, without if unstated else with_intent),
             )
         )

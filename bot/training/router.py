@@ -178,7 +178,8 @@ def gate_examples(router: Router, items: Sequence[EvalItem], share: float) -> Ex
     return rows, labels, weights
 
 
-# sklearn's C of the answer gate (quadratic terms of 19 standardised features): leave-one-file-
+# sklearn's C of the answer gate, chosen when it read 19 features (the two neighbour features
+# came later, with C kept): leave-one-file-
 # out on the files of November 2026 (a simulation of the decisions, at a threshold of 0.7) gave
 # 7,244 / 7,239 / 7,235 right and 254 / 248 / 252 false answers of 8,101 at C = 0.1 / 0.3 / 1,
 # and 7,221 and 254 at C = 3.

@@ -6,11 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.core.embedding import shared_embedder
-from bot.core.intent_model import DEFAULT_INTENT_DIR, NOT_ANSWERED, IntentModel
+from bot.core.intent_model import DEFAULT_INTENT_DIR, NEIGHBOUR_FILES, NOT_ANSWERED, IntentModel
 from bot.core.knowledge import KnowledgeBase
+from bot.core.router import Router
 from bot.core.textmodel import ModelFileError
 
 SOURCE = "home-office-hackathon-2018"
@@ -27,6 +29,16 @@ def test_probabilities_sum_to_one_even_for_an_empty_text() -> None:
     model = IntentModel(DEFAULT_INTENT_DIR / SOURCE, shared_embedder())
     for text in ("", "wat r the 2 days hackathon compnies"):
         assert sum(model.probabilities(text).values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_each_label_has_a_nearest_learned_text(kb: KnowledgeBase) -> None:
+    model = IntentModel(DEFAULT_INTENT_DIR / SOURCE, shared_embedder())
+    entry = kb.entries[0]
+    nearest = model.neighbours(entry.question)  # a curated phrasing: learned as it is
+    assert set(nearest) == set(model.labels)
+    assert nearest[entry.id] == pytest.approx(1.0, abs=1e-3)
+    assert all(-1.0 - 1e-6 <= value <= 1.0 + 1e-6 for value in nearest.values())
+    assert set(model.neighbours("").values()) == {0.0}
 
 
 @pytest.fixture
@@ -57,3 +69,29 @@ def test_weights_of_the_wrong_shape_are_refused(model_copy: Path) -> None:
 def test_missing_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="cannot load"):
         IntentModel(tmp_path, shared_embedder())
+
+
+def test_missing_neighbours_are_refused(model_copy: Path) -> None:
+    (model_copy / NEIGHBOUR_FILES[0]).unlink()
+    with pytest.raises(ModelFileError, match="neighbours"):
+        IntentModel(model_copy, shared_embedder())
+
+
+def test_neighbours_that_leave_out_a_label_are_refused(model_copy: Path) -> None:
+    owners = np.load(model_copy / NEIGHBOUR_FILES[1])
+    np.save(model_copy / NEIGHBOUR_FILES[1], np.minimum(owners, owners.max() - 1))
+    with pytest.raises(ModelFileError, match="neighbours do not fit"):
+        IntentModel(model_copy, shared_embedder())
+
+
+def test_the_router_gives_each_entry_its_nearest_learned_texts(router: Router) -> None:
+    question = "Which tech companies took part in the hackathon?"
+    nearest = router.intent_models[SOURCE].neighbours(question)
+    candidates = router.explain(question).decisions[0].candidates
+    assert any(not c.unstated for c in candidates)
+    for candidate in candidates:
+        if candidate.unstated:  # as for the intent probabilities: not the model's to say
+            assert (candidate.neighbour, candidate.neighbour_not_answered) == (0.0, 0.0)
+        else:
+            assert candidate.neighbour == pytest.approx(nearest[candidate.intent])
+            assert candidate.neighbour_not_answered == pytest.approx(nearest[NOT_ANSWERED])

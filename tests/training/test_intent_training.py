@@ -9,10 +9,9 @@ import pytest
 
 from bot.core.embedding import shared_embedder
 from bot.core.evaluation import EvalItem
-from bot.core.intent_model import NOT_ANSWERED, IntentModel
+from bot.core.intent_model import INTENT_FILES, NOT_ANSWERED, IntentModel
 from bot.core.knowledge import KnowledgeBase
 from bot.core.router import Router
-from bot.core.textmodel import FILES
 from bot.training import digest
 from bot.training.intent import Example, labels_of, phrasing_examples, train
 from bot.training.questions import label
@@ -49,9 +48,22 @@ def test_training_twice_writes_identical_files(kb: KnowledgeBase, tmp_path: Path
     examples = fixture_examples(kb)
     train(examples, CHOSEN, tmp_path / "one", embedder, buckets=1 << 12)
     train(examples, CHOSEN, tmp_path / "two", embedder, buckets=1 << 12)
-    first, second = digest(tmp_path / "one", FILES), digest(tmp_path / "two", FILES)
+    first = digest(tmp_path / "one", INTENT_FILES)
+    second = digest(tmp_path / "two", INTENT_FILES)
     assert first == second
-    assert len(first) == 4
+    assert len(first) == 6
+
+
+def test_the_neighbours_are_the_texts_learned_from(kb: KnowledgeBase, tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    examples = fixture_examples(kb)
+    train(examples, CHOSEN, tmp_path / "m", embedder, buckets=1 << 12)
+    model = IntentModel(tmp_path / "m", embedder)
+    learned = next(e for e in examples if e.label == "caid-overview")
+    nearest = model.neighbours(learned.text)
+    assert nearest["caid-overview"] == pytest.approx(1.0, abs=1e-3)
+    assert max(nearest, key=lambda k: nearest[k]) == "caid-overview"
+    assert set(nearest) == set(CHOSEN)
 
 
 def test_the_router_uses_a_trained_model(kb: KnowledgeBase, tmp_path: Path) -> None:
