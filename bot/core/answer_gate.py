@@ -129,13 +129,19 @@ class AnswerGate:
             raise GateFileError(f"{path}: {error}") from None
         if not isinstance(data, dict) or data.get("features") != list(GATE_FEATURES):
             raise GateFileError(f"{path}: not a gate over {len(GATE_FEATURES)} known features")
-        size = len(GATE_FEATURES)
         mean = np.asarray(data["mean"], dtype=np.float64)
-        scale = np.asarray(data["scale"], dtype=np.float64)
-        weights = np.asarray(data["weights"], dtype=np.float64)
-        if (mean.size, scale.size, weights.size) != (size, size, term_count(size)):
+        if mean.size != len(GATE_FEATURES):
             raise GateFileError(f"{path}: arrays of the wrong size")
-        return cls(mean, scale, weights, float(data["bias"]), str(data.get("trained_on", "")))
+        try:  # the other arrays' sizes are checked when the gate is built
+            return cls(
+                mean,
+                np.asarray(data["scale"], dtype=np.float64),
+                np.asarray(data["weights"], dtype=np.float64),
+                float(data["bias"]),
+                str(data.get("trained_on", "")),
+            )
+        except GateFileError as error:
+            raise GateFileError(f"{path}: {error}") from None
 
 
 def load_answer_gates(
