@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder
-from bot.core.textmodel import FILES, LinearTextModel, ModelFileError, classifier_text
+from bot.core.textmodel import FILES, ModelFileError, TextModel, classifier_text
 
 DEFAULT_INTENT_DIR = Path(__file__).resolve().parent.parent / "models" / "intent"
 NOT_ANSWERED = "__not_answered__"
@@ -44,7 +44,7 @@ class IntentModel:
     """One source's trained intent model."""
 
     def __init__(self, directory: Path, embedder: StaticEmbedder) -> None:
-        self._model = LinearTextModel(directory, embedder)
+        self._model = TextModel(directory, embedder)
         if NOT_ANSWERED not in self._model.labels:
             raise ModelFileError(f"{directory}: no {NOT_ANSWERED} label")
         self.labels = self._model.labels

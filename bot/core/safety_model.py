@@ -1,10 +1,12 @@
-"""The learned half of the safety gate: a linear classifier over features that survive
-misspellings and slang (:mod:`bot.core.textmodel`: hashed character n-grams and words, and the
-static sentence embedding the router uses).
+"""The learned half of the safety gate: a classifier over features that survive misspellings and
+slang (:mod:`bot.core.textmodel`: hashed character n-grams and words, and the static sentence
+embedding the router uses).
 
-The classifier is a multinomial logistic regression over four labels (benign, safeguarding,
-self_concern, harmful). Its weights ship in ``bot/models/safety-classifier/`` and are rebuilt
-exactly by ``python -m bot.training.safety``; the decision thresholds live in
+The classifier is a network with one hidden layer of 64 rectified units and a softmax over four
+labels (benign, safeguarding, self_concern, harmful): unlike the logistic regression it
+replaced, it can tell a request's shape ("how do I ...") from what it asks about, so everyday
+questions are not read as harmful ones. Its weights ship in ``bot/models/safety-classifier/``
+and are rebuilt exactly by ``python -m bot.training.safety``; the decision thresholds live in
 ``knowledge/safety.yaml`` under ``classifier``.
 """
 
@@ -15,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.core.embedding import StaticEmbedder
-from bot.core.textmodel import LinearTextModel
+from bot.core.textmodel import TextModel
 
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "models" / "safety-classifier"
 LABELS = ("benign", "safeguarding", "self_concern", "harmful")
@@ -43,7 +45,7 @@ class SafetyClassifier:
     """Loads the shipped weights and scores messages."""
 
     def __init__(self, embedder: StaticEmbedder, directory: Path = DEFAULT_CLASSIFIER_DIR) -> None:
-        self._model = LinearTextModel(directory, embedder, LABELS)
+        self._model = TextModel(directory, embedder, LABELS)
         self.trained_on = self._model.trained_on
 
     def scores(self, text: str) -> Scores:

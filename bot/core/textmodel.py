@@ -9,9 +9,14 @@ Features of a text (computed the same way when training and when answering):
   machines), sub-linear counts, scaled to unit length;
 - the text's static sentence embedding (:mod:`bot.core.embedding`), the model the router uses.
 
-A model is a multinomial logistic regression over those features. Its files (``hashed.npy``
-float16, ``dense.npy``, ``bias.npy``, ``meta.json`` with the labels) are written by the
-training commands of :mod:`bot.training` and read here with numpy alone.
+A model is either a multinomial logistic regression over those features (the intent model) or a
+network with one hidden layer of rectified units over them (the safety classifier: it can weigh
+conjunctions, such as a request's shape with what it asks about, that a linear model cannot).
+Its files (``hashed.npy`` float16 and ``dense.npy``: the weights from the features to the labels,
+or to the hidden units; ``bias.npy``; ``meta.json`` with the labels and, for a network, the
+number of hidden units; and for a network ``output.npy`` and ``output_bias.npy``, the hidden
+units to the labels) are written by the training commands of :mod:`bot.training` and read here
+with numpy alone.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from bot.core.normalise import fold
 
 MAX_CHARS = 1000  # longer texts are read on their first 1,000 characters
 FILES = ("hashed.npy", "dense.npy", "bias.npy", "meta.json")
+HIDDEN_FILES = ("output.npy", "output_bias.npy")  # a network's second layer
 
 _QUOTE_MARK = re.compile(r"^\s*(?:>|&gt;)\s?", re.MULTILINE)
 _TOKEN = re.compile(r"[a-z0-9£$€]+(?:'[a-z]+)?")
@@ -100,7 +106,7 @@ def hashed_features(text: str, buckets: int) -> dict[int, float]:
     return dict(zip(columns.tolist(), values.tolist(), strict=True))
 
 
-class LinearTextModel:
+class TextModel:
     """A trained model's weights, and its probabilities for a text."""
 
     def __init__(
@@ -114,13 +120,25 @@ class LinearTextModel:
             found = tuple(str(label) for label in meta["labels"])
             self.buckets = int(meta["buckets"])
             self.embedding_scale = float(meta["embedding_scale"])
+            self.hidden = int(meta.get("hidden", 0))
+            second = (
+                tuple(np.load(directory / name, allow_pickle=False) for name in HIDDEN_FILES)
+                if self.hidden
+                else None
+            )
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ModelFileError(f"cannot load the model in {directory}: {error}") from error
         if labels is not None and found != tuple(labels):
             raise ModelFileError(f"{directory}: labels {list(found)} are not {list(labels)}")
-        if hashed.shape != (self.buckets, len(found)) or dense.shape != (
-            embedder.dimensions,
-            len(found),
+        width = self.hidden or len(found)
+        if (
+            hashed.shape != (self.buckets, width)
+            or dense.shape != (embedder.dimensions, width)
+            or bias.shape != (width,)
+            or (
+                second is not None
+                and (second[0].shape != (width, len(found)) or second[1].shape != (len(found),))
+            )
         ):
             raise ModelFileError(f"{directory}: weight shapes do not fit the model")
         self.labels = found
@@ -129,6 +147,9 @@ class LinearTextModel:
         self._hashed: npt.NDArray[np.float32] = np.ascontiguousarray(hashed, dtype=np.float32)
         self._dense: npt.NDArray[np.float32] = dense.astype(np.float32)
         self._bias: npt.NDArray[np.float32] = bias.astype(np.float32)
+        self._output: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = (
+            None if second is None else (second[0].astype(np.float32), second[1].astype(np.float32))
+        )
         self._embedder = embedder
         self.trained_on = str(meta.get("corpus", ""))
 
@@ -140,6 +161,9 @@ class LinearTextModel:
         if len(columns):
             logits += values @ self._hashed[columns]
         logits += self.embedding_scale * (self._embedder.embed(folded) @ self._dense)
+        if self._output is not None:
+            weights, bias = self._output
+            logits = np.maximum(logits, 0) @ weights + bias
         shifted = np.exp(logits - logits.max())
         probabilities: npt.NDArray[np.float32] = shifted / shifted.sum()
         return probabilities

@@ -39,7 +39,7 @@ from bot.core.intent_model import (
     IntentModel,
 )
 from bot.core.knowledge import Entry, KnowledgeBase
-from bot.core.textmodel import LinearTextModel, ModelFileError, classifier_text
+from bot.core.textmodel import ModelFileError, TextModel, classifier_text
 from bot.training import add_common_options, rebuilt_identically, textmodel
 from bot.training.questions import core_text, label, load_sets, overlaps
 
@@ -170,7 +170,7 @@ def fold_models(
         directory = folder / group
         kept = [e for e in examples if e.group != group]
         try:
-            found = LinearTextModel(directory, embedder)
+            found = TextModel(directory, embedder)
         except ModelFileError:
             found = None
         if found is None or found.trained_on != corpus_note(kept) or found.labels != tuple(labels):

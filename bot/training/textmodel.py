@@ -1,9 +1,10 @@
-"""Training and writing the linear text models of :mod:`bot.core.textmodel` (the safety
-classifier and the router's intent model share it)."""
+"""Training and writing the text models of :mod:`bot.core.textmodel`: a linear one (the router's
+intent model) and a network with one hidden layer (the safety classifier)."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder
-from bot.core.textmodel import classifier_text, hashed_features
+from bot.core.textmodel import HIDDEN_FILES, classifier_text, hashed_features
 
 EMBEDDING_SCALE = 1.0
 
@@ -56,6 +57,44 @@ def fit(
     return model
 
 
+def fit_network(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embedder: StaticEmbedder,
+    buckets: int,
+    *,
+    hidden: int,
+    penalty: float,
+    epochs: int,
+) -> Any:
+    """A network with one hidden layer of rectified units over the texts' features, softmax
+    over the labels, each label weighed alike (as ``balanced`` in :func:`fit`). Adam, batches
+    of 64 (or all the texts, when fewer), learning rate 1e-3, a fixed seed and a fixed number
+    of ``epochs`` (stopping there on purpose, so sklearn's warning that it has not converged is
+    not news); ``penalty`` is the L2 penalty on the weights."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    model = MLPClassifier(
+        hidden_layer_sizes=(hidden,),
+        alpha=penalty,
+        max_iter=epochs,
+        batch_size=min(64, len(texts)),
+        learning_rate_init=1e-3,
+        random_state=0,
+    )
+    targets = np.asarray(labels)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        model.fit(
+            matrix(texts, embedder, buckets),
+            targets,
+            sample_weight=compute_sample_weight("balanced", targets),
+        )
+    return model
+
+
 def probabilities(
     model: Any, texts: Sequence[str], embedder: StaticEmbedder, buckets: int, labels: Sequence[str]
 ) -> npt.NDArray[np.float64]:
@@ -73,20 +112,33 @@ def export(
     dimensions: int,
     meta: dict[str, object],
 ) -> None:
-    """Write the model's files (``FILES`` of :mod:`bot.core.textmodel`), columns in
-    ``labels`` order."""
+    """Write the model's files (``FILES`` of :mod:`bot.core.textmodel`, and ``HIDDEN_FILES`` for
+    a network), label columns in ``labels`` order."""
     missing = sorted(set(labels) - {str(c) for c in model.classes_})
     if missing:
         raise ValueError(f"no training examples for the labels {', '.join(missing)}")
     order = [list(model.classes_).index(label) for label in labels]
-    coef = np.asarray(model.coef_, dtype=np.float64)
-    intercept = np.asarray(model.intercept_, dtype=np.float64)
-    if len(model.classes_) == 2:  # sklearn keeps one row for two classes: expand it
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    weights = coef[order].T  # features x labels
-    bias = intercept[order]
+    network = hasattr(model, "coefs_")
     output.mkdir(parents=True, exist_ok=True)
+    if network:
+        first = np.asarray(model.coefs_[0], dtype=np.float64)  # features x hidden units
+        bias = np.asarray(model.intercepts_[0], dtype=np.float64)
+        second = np.asarray(model.coefs_[1], dtype=np.float64)[:, order]
+        np.save(output / HIDDEN_FILES[0], second.astype(np.float32), allow_pickle=False)
+        np.save(
+            output / HIDDEN_FILES[1],
+            np.asarray(model.intercepts_[1], dtype=np.float64)[order].astype(np.float32),
+            allow_pickle=False,
+        )
+        weights = first
+    else:
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        intercept = np.asarray(model.intercept_, dtype=np.float64)
+        if len(model.classes_) == 2:  # sklearn keeps one row for two classes: expand it
+            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        weights = coef[order].T  # features x labels
+        bias = intercept[order]
     hashed: npt.NDArray[np.float16] = weights[:buckets].astype(np.float16)
     np.save(output / "hashed.npy", hashed, allow_pickle=False)
     np.save(
@@ -99,6 +151,7 @@ def export(
         "labels": list(labels),
         "buckets": buckets,
         "embedding_scale": EMBEDDING_SCALE,
+        **({"hidden": int(weights.shape[1])} if network else {}),
         **meta,
     }
     (output / "meta.json").write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")

@@ -1,18 +1,22 @@
 """The text models' hashed features: each column's value is 1 + log of how often its n-grams,
 words and word pairs occur, the vector has unit length, and the columns ascend (the features
-the models were trained on, whatever way they are counted)."""
+the models were trained on, whatever way they are counted). A network's files are read with
+their hidden layer, and refused when it is missing or misshapen."""
 
 from __future__ import annotations
 
+import json
 import math
 import zlib
 from collections import Counter
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.core.textmodel import classifier_text, sparse_features
+from bot.core.embedding import shared_embedder
+from bot.core.textmodel import ModelFileError, TextModel, classifier_text, sparse_features
 
 
 def counted_plainly(text: str, buckets: int) -> dict[int, float]:
@@ -55,3 +59,56 @@ def test_a_text_without_words_has_no_features() -> None:
     columns, values = sparse_features(classifier_text("?!"), 1 << 15)
     assert len(columns) == 0
     assert len(values) == 0
+
+
+def _write_model(
+    folder: Path, hidden: int, labels: list[str], dimensions: int, seed: int = 3
+) -> dict[str, np.ndarray]:
+    """A small model's files, with random weights (a network when ``hidden``)."""
+    rng = np.random.default_rng(seed)
+    width = hidden or len(labels)
+    arrays: dict[str, np.ndarray] = {
+        "hashed.npy": rng.normal(size=(64, width)).astype(np.float16),
+        "dense.npy": rng.normal(size=(dimensions, width)).astype(np.float32),
+        "bias.npy": rng.normal(size=width).astype(np.float32),
+    }
+    if hidden:
+        arrays["output.npy"] = rng.normal(size=(hidden, len(labels))).astype(np.float32)
+        arrays["output_bias.npy"] = rng.normal(size=len(labels)).astype(np.float32)
+    folder.mkdir()
+    for name, array in arrays.items():
+        np.save(folder / name, array)
+    meta = {"labels": labels, "buckets": 64, "embedding_scale": 1.0, "hidden": hidden}
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return arrays
+
+
+def test_a_network_reads_its_hidden_layer(tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    labels = ["a", "b", "c"]
+    arrays = _write_model(tmp_path / "net", 5, labels, embedder.dimensions)
+    model = TextModel(tmp_path / "net", embedder, labels)
+    text = "who took part in the hackathon"
+    folded = classifier_text(text)
+    columns, values = sparse_features(folded, 64)
+    first = (
+        values @ arrays["hashed.npy"].astype(np.float64)[columns]
+        + embedder.embed(folded) @ arrays["dense.npy"]
+        + arrays["bias.npy"]
+    )
+    logits = np.maximum(first, 0) @ arrays["output.npy"] + arrays["output_bias.npy"]
+    expected = np.exp(logits - logits.max())
+    assert model.hidden == 5
+    assert model.probabilities(text) == pytest.approx(expected / expected.sum(), rel=1e-4)
+
+
+def test_a_network_without_its_second_layer_is_refused(tmp_path: Path) -> None:
+    embedder = shared_embedder()
+    _write_model(tmp_path / "net", 5, ["a", "b"], embedder.dimensions)
+    (tmp_path / "net" / "output.npy").unlink()
+    with pytest.raises(ModelFileError, match="cannot load"):
+        TextModel(tmp_path / "net", embedder)
+    _write_model(tmp_path / "wrong", 5, ["a", "b"], embedder.dimensions)
+    np.save(tmp_path / "wrong" / "output.npy", np.zeros((4, 2), dtype=np.float32))
+    with pytest.raises(ModelFileError, match="shapes"):
+        TextModel(tmp_path / "wrong", embedder)

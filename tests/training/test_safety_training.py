@@ -9,9 +9,20 @@ import pytest
 
 from bot.core.embedding import shared_embedder
 from bot.core.knowledge import KnowledgeBase
-from bot.core.safety_model import SafetyClassifier
+from bot.core.safety_model import LABELS, SafetyClassifier
+from bot.core.textmodel import TextModel
 from bot.training import digest
-from bot.training.safety import FILES, Thresholds, route, train
+from bot.training.safety import (
+    FILES,
+    HIDDEN,
+    Thresholds,
+    fit,
+    probabilities,
+    route,
+    train,
+    training_set,
+)
+from bot.training.textmodel import export
 
 pytest.importorskip("sklearn", reason="training needs the train extra (scikit-learn)")
 
@@ -38,6 +49,9 @@ FIXTURE = {
     ],
 }
 
+# Sixteen messages in one batch: a pass is one step, so the fixture needs many.
+FIXTURE_EPOCHS = 300
+
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
@@ -51,11 +65,11 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_training_twice_writes_identical_files(corpus: Path, tmp_path: Path) -> None:
     embedder = shared_embedder()
-    train(corpus, tmp_path / "one", embedder, buckets=1 << 12)
-    train(corpus, tmp_path / "two", embedder, buckets=1 << 12)
+    train(corpus, tmp_path / "one", embedder, buckets=1 << 12, epochs=FIXTURE_EPOCHS)
+    train(corpus, tmp_path / "two", embedder, buckets=1 << 12, epochs=FIXTURE_EPOCHS)
     first, second = digest(tmp_path / "one", FILES), digest(tmp_path / "two", FILES)
     assert first == second
-    assert len(first) == 4
+    assert len(first) == 6
     meta = json.loads((tmp_path / "one" / "meta.json").read_text(encoding="utf-8"))
     assert meta["buckets"] == 1 << 12
     assert "16 messages from 2 writers" in meta["corpus"]
@@ -63,7 +77,7 @@ def test_training_twice_writes_identical_files(corpus: Path, tmp_path: Path) -> 
 
 def test_the_trained_files_load_and_learn_the_fixture(corpus: Path, tmp_path: Path) -> None:
     embedder = shared_embedder()
-    train(corpus, tmp_path / "model", embedder, buckets=1 << 12)
+    train(corpus, tmp_path / "model", embedder, buckets=1 << 12, epochs=FIXTURE_EPOCHS)
     classifier = SafetyClassifier(embedder, tmp_path / "model")
     thresholds = Thresholds(safeguarding=0.3, harmful=0.4)
     assert route(classifier.scores("someone online keeps asking me for pictures"), thresholds) == (
@@ -100,3 +114,21 @@ def test_validation_routes_as_the_gate_serves_asking_the_router_only_where_it_ma
     assert asked == [0, 1]  # not the quiet message, nor the one a rule routes
     without = gate_routes(rules, found, config)
     assert without == ["safeguarding", "safeguarding", "answer", "safeguarding"]
+
+
+def test_the_served_network_gives_the_fitted_probabilities(corpus: Path, tmp_path: Path) -> None:
+    """numpy's reading of the exported files (float16 first layer) matches sklearn's own."""
+    embedder = shared_embedder()
+    examples = training_set(corpus, None)
+    model = fit(examples, embedder, 1 << 12, epochs=FIXTURE_EPOCHS)
+    export(model, tmp_path / "model", LABELS, 1 << 12, embedder.dimensions, {})
+    served = TextModel(tmp_path / "model", embedder, LABELS)
+    assert served.hidden == HIDDEN
+    texts = ["stranger asked what school i go to", "tool cost?", "a text it never saw"]
+    fitted = probabilities(model, texts, embedder, 1 << 12)
+    for text, expected in zip(texts, fitted, strict=True):
+        found = served.probabilities(text)
+        assert found == pytest.approx(
+            [expected.benign, expected.safeguarding, expected.self_concern, expected.harmful],
+            abs=2e-3,
+        )
