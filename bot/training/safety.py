@@ -7,6 +7,7 @@ phrases: one more benign writer), and from the router's labelled question files
 
     pip install -e '.[train]'
     python -m bot.training.safety --cv      # grouped cross-validation: each writer held out
+    python -m bot.training.safety --cv --groups 8   # eight groups of writers held out in turn
     python -m bot.training.safety           # retrain bot/models/safety-classifier/ exactly
     python -m bot.training.safety --check   # exit 1 if a retrain differs from the shipped files
 
@@ -33,6 +34,7 @@ import hashlib
 import json
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,13 +134,24 @@ def report(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
     return lines
 
 
-def cross_validate(examples: Sequence[Example], embedder: StaticEmbedder) -> list[Scores]:
-    """Each writer scored by a classifier trained on all the others."""
-    writers = sorted({e.writer for e in examples})
+def writer_folds(examples: Sequence[Example], groups: int | None) -> list[str]:
+    """Each example's fold: its writer, or with ``groups`` one of that many groups of writers
+    (by the CRC-32 of the writer's name, so the same on every machine)."""
+    if groups is None:
+        return [e.writer for e in examples]
+    return [f"group {zlib.crc32(e.writer.encode('utf-8')) % groups}" for e in examples]
+
+
+def cross_validate(
+    examples: Sequence[Example], embedder: StaticEmbedder, groups: int | None = None
+) -> list[Scores]:
+    """Each writer scored by a classifier trained on all the others (with ``groups``, each
+    group of writers by one trained on the other groups: fewer fits, as many held out)."""
+    folds = writer_folds(examples, groups)
     pooled: list[Scores | None] = [None] * len(examples)
-    for held_out in writers:
-        train = [e for e in examples if e.writer != held_out]
-        test = [i for i, e in enumerate(examples) if e.writer == held_out]
+    for held_out in sorted(set(folds)):
+        train = [e for e, fold in zip(examples, folds, strict=True) if fold != held_out]
+        test = [i for i, fold in enumerate(folds) if fold == held_out]
         model = fit(train, embedder, BUCKETS)
         found = probabilities(model, [examples[i].text for i in test], embedder, BUCKETS)
         for i, s in zip(test, found, strict=True):
@@ -254,6 +267,7 @@ def print_validation(
     print("\n".join(report(examples, [route(s, thresholds) for s in scores])))
     print("all writers, gate (rules and classifier) with knowledge/safety.yaml's thresholds:")
     print("\n".join(report(examples, shipped)))
+    print("\n".join(confusion(examples, shipped)))
     concern = sorted(
         s.concern
         for s, e in zip(scores, examples, strict=True)
@@ -288,6 +302,19 @@ def print_validation(
 
 
 QUESTION_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+ROUTES_GIVEN = ("safeguarding", "refusal", "answer")
+
+
+def confusion(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
+    """Per expected route, how many messages got each route."""
+    lines = []
+    for name in ("safeguarding", "refusal", "answer"):
+        due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]
+        counts = ", ".join(f"{got} {sum(routes[i] == got for i in due)}" for got in ROUTES_GIVEN)
+        lines.append(f"  due {name:13} ({len(due)}): {counts}")
+    return lines
 
 
 def recalls(examples: Sequence[Example], routes: Sequence[str]) -> str:
@@ -391,6 +418,12 @@ def main(argv: list[str] | None = None) -> int:
         "exists (to compare thresholds without retraining)",
     )
     parser.add_argument(
+        "--groups",
+        type=int,
+        help="with --cv: hold out this many groups of writers in turn (by the CRC-32 of each "
+        "writer's name) instead of each writer (fewer fits)",
+    )
+    parser.add_argument(
         "--folds",
         type=Path,
         help="with --cv: the router's out-of-fold intent models, kept and reused as by "
@@ -406,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = json.loads(args.scores.read_text(encoding="utf-8"))
             scores = [Scores(*row) for row in rows]
         else:
-            scores = cross_validate(examples, embedder)
+            scores = cross_validate(examples, embedder, args.groups)
             if args.scores:
                 rows = [[s.benign, s.safeguarding, s.self_concern, s.harmful] for s in scores]
                 args.scores.write_text(json.dumps(rows), encoding="utf-8")

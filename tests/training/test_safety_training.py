@@ -12,15 +12,18 @@ from bot.core.knowledge import KnowledgeBase
 from bot.core.safety_model import LABELS, SafetyClassifier
 from bot.core.textmodel import TextModel
 from bot.training import digest
+from bot.training.corpus import Example
 from bot.training.safety import (
     FILES,
     HIDDEN,
     Thresholds,
+    confusion,
     fit,
     probabilities,
     route,
     train,
     training_set,
+    writer_folds,
 )
 from bot.training.textmodel import export
 
@@ -132,3 +135,30 @@ def test_the_served_network_gives_the_fitted_probabilities(corpus: Path, tmp_pat
             [expected.benign, expected.safeguarding, expected.self_concern, expected.harmful],
             abs=2e-3,
         )
+
+
+def test_writers_are_held_out_whole_alone_or_in_stable_groups() -> None:
+    examples = [Example(f"text {i}", "benign", f"writer-{i % 5}") for i in range(20)]
+    assert writer_folds(examples, None) == [e.writer for e in examples]
+    grouped = writer_folds(examples, 3)
+    assert grouped == writer_folds(examples, 3)  # the same on every run and machine
+    assert len(set(grouped)) <= 3
+    for example, fold in zip(examples, grouped, strict=True):  # a writer never spans two folds
+        assert {
+            f for e, f in zip(examples, grouped, strict=True) if e.writer == example.writer
+        } == {fold}
+
+
+def test_the_confusion_counts_each_route_given_per_route_due() -> None:
+    examples = [
+        Example("a", "safeguarding", "w"),
+        Example("b", "self_concern", "w"),
+        Example("c", "harmful", "w"),
+        Example("d", "benign", "w"),
+    ]
+    lines = confusion(examples, ["safeguarding", "refusal", "answer", "answer"])
+    assert [" ".join(line.split()) for line in lines] == [
+        "due safeguarding (2): safeguarding 1, refusal 1, answer 0",
+        "due refusal (1): safeguarding 0, refusal 0, answer 1",
+        "due answer (1): safeguarding 0, refusal 0, answer 1",
+    ]
