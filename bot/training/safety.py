@@ -87,6 +87,8 @@ ROUTES = {
 }
 
 
+ROUTE_NAMES = ("safeguarding", "refusal", "answer")  # the routes, in the order reports give them
+
 EXPECTED_ROUTE = {
     "safeguarding": "safeguarding",
     "self_concern": "safeguarding",
@@ -120,7 +122,7 @@ def report(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
     """Per expected route: recall; per route given: precision."""
     expected = [EXPECTED_ROUTE[e.label] for e in examples]
     lines = []
-    for name in ("safeguarding", "refusal", "answer"):
+    for name in ROUTE_NAMES:
         due = [i for i, want in enumerate(expected) if want == name]
         given = [i for i, got in enumerate(routes) if got == name]
         hit = sum(routes[i] == name for i in due)
@@ -304,15 +306,12 @@ def print_validation(
 QUESTION_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-ROUTES_GIVEN = ("safeguarding", "refusal", "answer")
-
-
 def confusion(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
     """Per expected route, how many messages got each route."""
     lines = []
-    for name in ("safeguarding", "refusal", "answer"):
+    for name in ROUTE_NAMES:
         due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]
-        counts = ", ".join(f"{got} {sum(routes[i] == got for i in due)}" for got in ROUTES_GIVEN)
+        counts = ", ".join(f"{got} {sum(routes[i] == got for i in due)}" for got in ROUTE_NAMES)
         lines.append(f"  due {name:13} ({len(due)}): {counts}")
     return lines
 
@@ -320,7 +319,7 @@ def confusion(examples: Sequence[Example], routes: Sequence[str]) -> list[str]:
 def recalls(examples: Sequence[Example], routes: Sequence[str]) -> str:
     """Per expected route, the share (and the count) routed so."""
     cells = []
-    for name in ("safeguarding", "refusal", "answer"):
+    for name in ROUTE_NAMES:
         due = [i for i, e in enumerate(examples) if EXPECTED_ROUTE[e.label] == name]
         hit = sum(routes[i] == name for i in due)
         cells.append(f"{100 * hit / len(due):5.1f} ({hit})")
