@@ -121,16 +121,15 @@ def export(
     network = hasattr(model, "coefs_")
     output.mkdir(parents=True, exist_ok=True)
     if network:
-        first = np.asarray(model.coefs_[0], dtype=np.float64)  # features x hidden units
+        weights = np.asarray(model.coefs_[0], dtype=np.float64)  # features x hidden units
         bias = np.asarray(model.intercepts_[0], dtype=np.float64)
-        second = np.asarray(model.coefs_[1], dtype=np.float64)[:, order]
-        np.save(output / HIDDEN_FILES[0], second.astype(np.float32), allow_pickle=False)
-        np.save(
-            output / HIDDEN_FILES[1],
-            np.asarray(model.intercepts_[1], dtype=np.float64)[order].astype(np.float32),
-            allow_pickle=False,
-        )
-        weights = first
+        second = np.asarray(model.coefs_[1], dtype=np.float64)
+        second_bias = np.asarray(model.intercepts_[1], dtype=np.float64)
+        if second.shape[1] == 1:  # two classes: one logistic output; as a softmax over two
+            second = np.hstack([-second / 2, second / 2])
+            second_bias = np.concatenate([-second_bias / 2, second_bias / 2])
+        np.save(output / HIDDEN_FILES[0], second[:, order].astype(np.float32), allow_pickle=False)
+        np.save(output / HIDDEN_FILES[1], second_bias[order].astype(np.float32), allow_pickle=False)
     else:
         coef = np.asarray(model.coef_, dtype=np.float64)
         intercept = np.asarray(model.intercept_, dtype=np.float64)

@@ -11,7 +11,7 @@ from bot.core.embedding import shared_embedder
 from bot.core.knowledge import KnowledgeBase
 from bot.core.safety_model import LABELS, SafetyClassifier
 from bot.core.textmodel import TextModel
-from bot.training import digest
+from bot.training import digest, textmodel
 from bot.training.corpus import Example
 from bot.training.safety import (
     FILES,
@@ -162,3 +162,23 @@ def test_the_confusion_counts_each_route_given_per_route_due() -> None:
         "due refusal (1): safeguarding 0, refusal 0, answer 1",
         "due answer (1): safeguarding 0, refusal 0, answer 1",
     ]
+
+
+def test_a_two_label_network_is_written_as_a_softmax_over_both(tmp_path: Path) -> None:
+    """sklearn keeps one logistic output for two classes; the files hold both columns."""
+    embedder = shared_embedder()
+    texts = [text for items in FIXTURE.values() for text, _ in items]
+    labels = [
+        "benign" if label == "benign" else "concern"
+        for items in FIXTURE.values()
+        for _, label in items
+    ]
+    model = textmodel.fit_network(
+        texts, labels, embedder, 1 << 10, hidden=8, penalty=1e-3, epochs=FIXTURE_EPOCHS
+    )
+    export(model, tmp_path / "two", ["concern", "benign"], 1 << 10, embedder.dimensions, {})
+    served = TextModel(tmp_path / "two", embedder, ["concern", "benign"])
+    fitted = model.predict_proba(textmodel.matrix(texts[:3], embedder, 1 << 10))
+    order = [list(model.classes_).index(label) for label in ("concern", "benign")]
+    for text, row in zip(texts[:3], fitted, strict=True):
+        assert served.probabilities(text) == pytest.approx(row[order], abs=2e-3)
