@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ def fit(
     regularisation: float,
     balanced: bool,
 ) -> Any:
-    """A multinomial logistic regression over the texts' features (deterministic: lbfgs)."""
+    """A multinomial logistic regression over the texts' features (deterministic: lbfgs, on
+    one BLAS thread, see :func:`one_thread`)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(
@@ -53,8 +55,19 @@ def fit(
         class_weight="balanced" if balanced else None,
         tol=1e-6,
     )
-    model.fit(matrix(texts, embedder, buckets), np.asarray(labels))
+    with one_thread():
+        model.fit(matrix(texts, embedder, buckets), np.asarray(labels))
     return model
+
+
+def one_thread() -> AbstractContextManager[object]:
+    """BLAS limited to one thread: the sums inside a fit then run in the same order on any
+    number of cores, so a retrain gives the shipped files bit for bit (``--check``). With two
+    threads the intent model's weights came out different in the last bits."""
+    from threadpoolctl import threadpool_limits
+
+    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
+    return limits
 
 
 def fit_network(
@@ -85,7 +98,7 @@ def fit_network(
         random_state=0,
     )
     targets = np.asarray(labels)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_thread():
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         model.fit(
             matrix(texts, embedder, buckets),
