@@ -69,6 +69,7 @@ from bot.core.scoring import Candidate
 from bot.settings import Settings
 from bot.training import add_common_options, intent
 from bot.training.questions import core_text, load_sets, overlaps
+from bot.training.textmodel import one_thread
 
 # sklearn's C (the inverse of the L2 penalty) of the fusion fit. The signals' products (see
 # FusionWeights) came with it: grouped cross-validation (--cv) on the files of November 2026 gave
@@ -198,7 +199,8 @@ def fit_gate(per_set: Mapping[str, Examples], held_out: str | None, note: str) -
     scale = rows.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=GATE_REGULARISATION, max_iter=5000, tol=1e-8)
-    model.fit(quadratic_terms((rows - mean) / scale), labels, sample_weight=weights)
+    with one_thread():
+        model.fit(quadratic_terms((rows - mean) / scale), labels, sample_weight=weights)
     return AnswerGate(mean, scale, model.coef_[0].copy(), float(model.intercept_[0]), note)
 
 
@@ -241,7 +243,8 @@ def fit(
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=REGULARISATION, max_iter=5000, tol=1e-8)
-    model.fit(np.asarray(rows), np.asarray(labels), sample_weight=np.asarray(weights))
+    with one_thread():
+        model.fit(np.asarray(rows), np.asarray(labels), sample_weight=np.asarray(weights))
     values = dict.fromkeys(FusionWeights.names(), 0.0)
     values.update({n: round(float(w), 4) for n, w in zip(names, model.coef_[0], strict=True)})
     values["bias"] = round(float(model.intercept_[0]), 4)
