@@ -67,9 +67,8 @@ from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
 from bot.core.scoring import Candidate
 from bot.settings import Settings
-from bot.training import add_common_options, intent
+from bot.training import add_common_options, intent, one_thread
 from bot.training.questions import core_text, load_sets, overlaps
-from bot.training.textmodel import one_thread
 
 # sklearn's C (the inverse of the L2 penalty) of the fusion fit. The signals' products (see
 # FusionWeights) came with it: grouped cross-validation (--cv) on the files of November 2026 gave

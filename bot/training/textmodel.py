@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder
 from bot.core.textmodel import HIDDEN_FILES, classifier_text, hashed_features
+from bot.training import one_thread
 
 EMBEDDING_SCALE = 1.0
 
@@ -46,7 +46,7 @@ def fit(
     balanced: bool,
 ) -> Any:
     """A multinomial logistic regression over the texts' features (deterministic: lbfgs, on
-    one BLAS thread, see :func:`one_thread`)."""
+    one BLAS thread, see :func:`bot.training.one_thread`)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(
@@ -58,16 +58,6 @@ def fit(
     with one_thread():
         model.fit(matrix(texts, embedder, buckets), np.asarray(labels))
     return model
-
-
-def one_thread() -> AbstractContextManager[object]:
-    """BLAS limited to one thread: the sums inside a fit then run in the same order on any
-    number of cores, so a retrain gives the shipped files bit for bit (``--check``). With two
-    threads the intent model's weights came out different in the last bits."""
-    from threadpoolctl import threadpool_limits
-
-    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
-    return limits
 
 
 def fit_network(
