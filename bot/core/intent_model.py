@@ -22,7 +22,7 @@ without these signals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,21 +65,48 @@ class IntentModel:
             raise ModelFileError(f"{directory}: the neighbours do not fit the model's labels")
         self._neighbours: npt.NDArray[np.float32] = table.astype(np.float32)
         self._starts = np.flatnonzero(np.diff(owners, prepend=-1))  # each label's first row
+        self._ends = np.append(self._starts[1:], len(owners))
+        self._number = {label: number for number, label in enumerate(self.labels)}
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each label's probability: an entry id, or ``NOT_ANSWERED``."""
         return dict(zip(self.labels, self._model.probabilities(text).tolist(), strict=True))
 
-    def neighbours(self, text: str) -> dict[str, float]:
+    def neighbours(self, text: str, labels: Iterable[str] | None = None) -> dict[str, float]:
         """Each label's nearest text learned from: the cosine, in the table's dimensions of
         the static embedding, of the text to the closest one with that label (0 for a text
-        with no known word)."""
+        with no known word). Given ``labels`` (a question's candidates), only their rows are
+        read: the table is the largest thing a question reads, and a question has a handful
+        of candidates; labels the model does not know are left out."""
         vector = self._embedder.embed(classifier_text(text))[: self._neighbours.shape[1]]
+        wanted = (
+            range(len(self.labels))
+            if labels is None
+            else sorted({self._number[label] for label in labels if label in self._number})
+        )
         norm = float(np.sqrt(vector @ vector))
         if norm == 0:
-            return dict.fromkeys(self.labels, 0.0)
-        nearest = np.maximum.reduceat(self._neighbours @ (vector / norm), self._starts)
-        return dict(zip(self.labels, nearest.tolist(), strict=True))
+            return {self.labels[number]: 0.0 for number in wanted}
+        unit = vector / norm
+        nearest: dict[str, float] = {}
+        # Labels with adjacent numbers have adjacent rows: each run is one product.
+        for run in _runs(list(wanted)):
+            first, last = self._starts[run[0]], self._ends[run[-1]]
+            cosines = self._neighbours[first:last] @ unit
+            best = np.maximum.reduceat(cosines, self._starts[run] - first)
+            nearest.update(zip((self.labels[n] for n in run), best.tolist(), strict=True))
+        return nearest
+
+
+def _runs(numbers: Sequence[int]) -> list[list[int]]:
+    """Ascending numbers cut into runs of consecutive ones: [1, 2, 5] -> [[1, 2], [5]]."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return runs
 
 
 def load_intent_models(

@@ -19,6 +19,7 @@ Checks run in a fixed order:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -292,8 +293,14 @@ class Router:
                 found.append((index, analysis, score(index, analysis, vector)))
                 continue
             asked = own_words or text
-            intent, neighbours = model.probabilities(asked), model.neighbours(asked)
-            found.append((index, analysis, score(index, analysis, vector, intent, neighbours)))
+            nearest = functools.partial(model.neighbours, asked)
+            found.append(
+                (
+                    index,
+                    analysis,
+                    score(index, analysis, vector, model.probabilities(asked), nearest),
+                )
+            )
         return found
 
     def _best_source(self, text: str) -> tuple[SourceIndex, list[Candidate]]:

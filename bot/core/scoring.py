@@ -23,6 +23,7 @@ import heapq
 import math
 import operator
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -272,11 +273,12 @@ def score(
     analysis: Analysis,
     vector: npt.NDArray[np.float32],
     intent: dict[str, float] | None = None,
-    neighbours: dict[str, float] | None = None,
+    neighbours: Callable[[Iterable[str]], dict[str, float]] | None = None,
 ) -> list[Candidate]:
     """The source's candidates for a question, most probable first; ``intent`` holds the
-    source's intent model's probabilities, and ``neighbours`` its nearest learned texts
-    (:meth:`bot.core.intent_model.IntentModel.neighbours`), when it has one."""
+    source's intent model's probabilities, and ``neighbours`` gives, for some labels, its
+    nearest learned texts (:meth:`bot.core.intent_model.IntentModel.neighbours`), when it has
+    one: asked once, for the candidates' entries and ``NOT_ANSWERED``."""
     config: RouterConfig = index.config
     weights = {term: index.question_weight(term) for term in analysis.terms}
     total = sum(weights.values())
@@ -317,6 +319,16 @@ def score(
         _lexical(index, analysis, question_sorted, p, overlaps.get(p, 0.0), float(shares[p]))
         for p in positions
     ]
+    nearest = (
+        None
+        if neighbours is None
+        else neighbours(
+            [
+                NOT_ANSWERED,
+                *(index.indexed[p].item.id for p in positions if not index.indexed[p].unstated),
+            ]
+        )
+    )
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
     # An unstated item has no learned signal of its own (see _intent): it is scored by the
@@ -330,7 +342,7 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, found.lexical)
         learned, not_answered = _intent(intent, found.indexed)
-        neighbour, neighbour_not_answered = _intent(neighbours, found.indexed)
+        neighbour, neighbour_not_answered = _intent(nearest, found.indexed)
         semantic_gap = own_semantic - other_semantic
         lexical_gap = found.lexical - other_lexical
         own_answer = float(semantic_answer[position])

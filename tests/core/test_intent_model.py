@@ -41,6 +41,22 @@ def test_each_label_has_a_nearest_learned_text(kb: KnowledgeBase) -> None:
     assert set(model.neighbours("").values()) == {0.0}
 
 
+def test_the_nearest_texts_of_some_labels_are_those_of_the_whole_table(kb: KnowledgeBase) -> None:
+    """A question's candidates read only their own rows, and find what the whole table finds
+    (to the float rounding of a shorter product)."""
+    model = IntentModel(DEFAULT_INTENT_DIR / SOURCE, shared_embedder())
+    question = "who paid for the tool and when is the ministerial"
+    everything = model.neighbours(question)
+    # Labels far apart in the table and side by side, in any order, and one it does not know.
+    some = [NOT_ANSWERED, kb.entries[3].id, kb.entries[0].id, kb.entries[1].id, "no-such-entry"]
+    nearest = model.neighbours(question, some)
+    assert set(nearest) == set(some) - {"no-such-entry"}
+    for label, value in nearest.items():
+        assert value == pytest.approx(everything[label], abs=1e-6)
+    assert model.neighbours(question, []) == {}
+    assert model.neighbours("", some) == dict.fromkeys(set(some) - {"no-such-entry"}, 0.0)
+
+
 @pytest.fixture
 def model_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "model"
