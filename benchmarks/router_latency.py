@@ -1,6 +1,9 @@
 """Benchmark the answer engine: per-question latency, knowledge load time, and how both grow.
 
-Prints medians, p99 and ratios; asserts nothing. Run from the repository root:
+Prints medians, p99 and ratios, and the mean CPU time per question beside the wall-clock time
+(all of a process's threads: MiniLM's torch computes on every core); asserts nothing. numpy's
+BLAS runs on one thread, as in every `python -m bot` command, unless ``--blas-default``. Run
+from the repository root:
 
     .venv/bin/python benchmarks/router_latency.py [--sizes 100 1000 10000] [--repeat 20]
 
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.blas import one_thread
 from bot.core.knowledge import load_knowledge
 from bot.core.router import Router
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
@@ -175,9 +179,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10_000])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--blas-default",
+        action="store_true",
+        help="leave numpy's BLAS on its default threads (the bot's commands limit it to one)",
+    )
     args = parser.parse_args()
+    if not args.blas_default:
+        one_thread()  # as every `python -m bot` command does (bot/blas.py)
     asked = questions()
-    print(f"questions: {len(asked)} (dev set and our own), repeated {args.repeat}x")
+    threads = "default threads" if args.blas_default else "one thread, as the bot"
+    print(f"questions: {len(asked)} (dev set and our own), repeated {args.repeat}x; BLAS {threads}")
 
     load, router = time_load(DEFAULT_KNOWLEDGE_DIR, runs=5)
     shipped = time_questions(router, asked, args.repeat)

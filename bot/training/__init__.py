@@ -10,8 +10,11 @@ import argparse
 import hashlib
 import tempfile
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
+
+from bot.blas import one_thread
+
+__all__ = ["add_common_options", "digest", "one_thread", "rebuilt_identically"]
 
 
 def digest(directory: Path, files: Sequence[str]) -> dict[str, str]:
@@ -31,16 +34,6 @@ def rebuilt_identically(build: Callable[[Path], None], shipped: Path, files: Seq
     differ = sorted(name for name in files if fresh.get(name) != current.get(name))
     print("identical" if not differ else f"differs: {', '.join(differ)}")
     return not differ
-
-
-def one_thread() -> AbstractContextManager[object]:
-    """BLAS limited to one thread: the sums inside a fit then run in the same order on any
-    number of cores, so a retrain gives the shipped files bit for bit (``--check``). With two
-    threads the intent model's weights came out different in the last bits."""
-    from threadpoolctl import threadpool_limits
-
-    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
-    return limits
 
 
 def add_common_options(parser: argparse.ArgumentParser, output: Path | None = None) -> None:
