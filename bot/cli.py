@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from bot import __version__
-from bot.blas import one_thread
 from bot.settings import SettingsError
 
 # name -> (module, one-line description); order is the order shown in --help.
@@ -74,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m bot {name}", description=about)
     module.configure(parser)
     parsed = parser.parse_args(args[1:])
+    # Imported here (it loads numpy), so that `--help` and `--version` stay quick.
+    from bot.blas import one_thread
+
     one_thread()  # numpy's BLAS on one thread for the whole process (bot/blas.py)
     # Imported here so that a broken knowledge file is reported the same way by every command.
     from bot.core.knowledge import KnowledgeError
