@@ -33,6 +33,7 @@ def test_fits_run_on_one_blas_thread_and_the_setting_is_restored_after() -> None
 def test_a_command_runs_on_one_blas_thread() -> None:
     """In a process of its own: the limit lasts for the rest of the process."""
     script = (
+        "import numpy\n"
         "import threadpoolctl\n"
         "from bot.cli import main\n"
         "with threadpoolctl.threadpool_limits(limits=2, user_api='blas'):\n"
