@@ -12,10 +12,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.blas import one_thread
-
-__all__ = ["add_common_options", "digest", "one_thread", "rebuilt_identically"]
-
 
 def digest(directory: Path, files: Sequence[str]) -> dict[str, str]:
     """SHA-256 of each of ``files`` present in ``directory``."""

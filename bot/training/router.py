@@ -53,6 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bot.blas import one_thread
 from bot.core.answer_gate import DEFAULT_GATE_DIR, AnswerGate, quadratic_terms
 from bot.core.config import INTENT_FEATURES, FusionWeights, RouterConfig
 from bot.core.embedding import shared_embedder
@@ -67,7 +68,7 @@ from bot.core.router import Router
 from bot.core.safety import SafetyVerdict
 from bot.core.scoring import Candidate
 from bot.settings import Settings
-from bot.training import add_common_options, intent, one_thread
+from bot.training import add_common_options, intent
 from bot.training.questions import core_text, load_sets, overlaps
 
 # sklearn's C (the inverse of the L2 penalty) of the fusion fit. The signals' products (see

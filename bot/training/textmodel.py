@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.blas import one_thread
 from bot.core.embedding import StaticEmbedder
 from bot.core.textmodel import HIDDEN_FILES, classifier_text, hashed_features
-from bot.training import one_thread
 
 EMBEDDING_SCALE = 1.0
 
@@ -46,7 +46,7 @@ def fit(
     balanced: bool,
 ) -> Any:
     """A multinomial logistic regression over the texts' features (deterministic: lbfgs, on
-    one BLAS thread, see :func:`bot.training.one_thread`)."""
+    one BLAS thread, see :func:`bot.blas.one_thread`)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(
