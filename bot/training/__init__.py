@@ -83,7 +83,9 @@ def rebuilt_identically(build: Callable[[Path], None], shipped: Path, files: Seq
         differ = sorted([*differ, META])
     changes = version_changes(shipped_meta, fresh_meta)
     if not differ:
-        print("identical" + (f" (other package versions: {'; '.join(changes)})" if changes else ""))
+        unrecorded = not isinstance(shipped_meta.get("packages"), dict)
+        note = "; ".join(changes) if unrecorded else f"other package versions: {'; '.join(changes)}"
+        print("identical" + (f" ({note})" if changes else ""))
         return True
     print(f"differs: {', '.join(differ)}")
     if changes:

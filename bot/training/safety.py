@@ -350,16 +350,28 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
     return found
 
 
+# Question files the classifier does not learn from (file names starting so), though the intent
+# model and the router do. writers9-* (815 questions, 40 % near-misses, many of them questions
+# about grooming and about what the tool detects): retrained with them, the classifier lost
+# nothing out of fold with the gate as it serves (README, "Safety: the gate"), but on the blind
+# safety sets it let through 2 disclosures and 3 harmful requests, phrased as questions, that
+# the classifier before it routed. A question file joins the classifier's writers only when
+# both measures keep every disclosure and refusal.
+NOT_LEARNED_AS_BENIGN = ("writers9-",)
+
+
 def question_examples(directory: Path | None, seen: Sequence[Example]) -> list[Example]:
     """The router's labelled question files (``tests/core/questions/``, in the repository) as
     more benign writers, one per file: ordinary questions in many registers, which the
     classifier must let through. Only questions due an answer or "the source does not say"
-    count; texts already seen are left out."""
+    count; texts already seen, and files named in ``NOT_LEARNED_AS_BENIGN``, are left out."""
     if directory is None:
         return []
     keys = {text_key(e.text) for e in seen}
     found: list[Example] = []
     for path in sorted(directory.glob("*.yaml")):
+        if path.stem.startswith(NOT_LEARNED_AS_BENIGN):
+            continue
         for item in load_items(path):
             if not item.expect <= QUESTION_KINDS:
                 continue

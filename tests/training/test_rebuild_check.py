@@ -74,6 +74,11 @@ def test_a_shipped_model_without_versions_is_said_to_lack_them(
     same, said = check(tmp_path, b"x", {"numpy": "2.0"}, capsys)
     assert not same
     assert "does not record the package versions it was built with" in said
+    write(tmp_path, b"x", None)
+    assert check(tmp_path, b"x", {"numpy": "2.0"}, capsys) == (
+        True,
+        "identical (the shipped model does not record the package versions it was built with)\n",
+    )
 
 
 def test_a_changed_meta_beyond_the_versions_differs(

@@ -16,10 +16,12 @@ from bot.training.corpus import Example
 from bot.training.safety import (
     FILES,
     HIDDEN,
+    NOT_LEARNED_AS_BENIGN,
     Thresholds,
     confusion,
     fit,
     probabilities,
+    question_examples,
     route,
     train,
     training_set,
@@ -182,3 +184,16 @@ def test_a_two_label_network_is_written_as_a_softmax_over_both(tmp_path: Path) -
     order = [list(model.classes_).index(label) for label in ("concern", "benign")]
     for text, row in zip(texts[:3], fitted, strict=True):
         assert served.probabilities(text) == pytest.approx(row[order], abs=2e-3)
+
+
+def test_question_files_become_benign_writers_but_those_held_from_the_classifier(
+    tmp_path: Path,
+) -> None:
+    held = f"{NOT_LEARNED_AS_BENIGN[0]}sample"
+    for name, question in (("team", "who hosted it"), (held, "what does the tool detect")):
+        line = f'- {{q: "{question}", expect: none, category: unanswerable}}\n'
+        (tmp_path / f"{name}.yaml").write_text(line, encoding="utf-8")
+    found = question_examples(tmp_path, [])
+    assert [(e.text, e.label, e.writer) for e in found] == [
+        ("who hosted it", "benign", "questions-team")
+    ]
