@@ -35,18 +35,3 @@ def test_no_blind_question_is_an_alternate(path: Path, kb: KnowledgeBase) -> Non
     assert not [q for q in found if len(q.split()) > LONG], found
     assert len(found) <= MAX_SHORT, found
 
-
-HELD_OUT = sorted((Path(__file__).resolve().parents[1] / "heldout").glob("*.yaml"))
-
-
-@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
-def test_held_out_sets_load_and_are_not_learned_from(path: Path, kb: KnowledgeBase) -> None:
-    """Written as training data and kept out of it for now (tests/heldout/README.md): the
-    trainers read tests/core/questions/ only, and no question of them is an alternate."""
-    from bot.training.questions import question_files
-
-    assert len(load_items(path)) >= 150
-    assert path.name not in {found.name for found in question_files()}
-    phrasings = {text_key(t) for item in (*kb.entries, *kb.unstated) for t in item.alternates}
-    found = [i.question for i in load_items(path) if text_key(i.question) in phrasings]
-    assert not [q for q in found if len(q.split()) > LONG], found
