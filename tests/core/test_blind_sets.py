@@ -34,4 +34,3 @@ def test_no_blind_question_is_an_alternate(path: Path, kb: KnowledgeBase) -> Non
     found = [i.question for i in load_items(path) if text_key(i.question) in phrasings]
     assert not [q for q in found if len(q.split()) > LONG], found
     assert len(found) <= MAX_SHORT, found
-
