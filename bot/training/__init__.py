@@ -53,12 +53,15 @@ def _without_versions(meta: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in meta.items() if key != "packages"}
 
 
+NOT_RECORDED = "the shipped model does not record the package versions it was built with"
+
+
 def version_changes(shipped: dict[str, object], fresh: dict[str, object]) -> list[str]:
     """How the package versions recorded in two meta.json files differ, one line a package
-    (``name: shipped -> here``); a shipped model that records none gets one line saying so."""
+    (``name: shipped -> here``); a shipped model that records none gets ``[NOT_RECORDED]``."""
     before, after = shipped.get("packages"), fresh.get("packages")
     if not isinstance(before, dict):
-        return ["the shipped model does not record the package versions it was built with"]
+        return [NOT_RECORDED]
     if not isinstance(after, dict):
         return []
     names = sorted(set(before) | set(after))
@@ -83,8 +86,11 @@ def rebuilt_identically(build: Callable[[Path], None], shipped: Path, files: Seq
         differ = sorted([*differ, META])
     changes = version_changes(shipped_meta, fresh_meta)
     if not differ:
-        unrecorded = not isinstance(shipped_meta.get("packages"), dict)
-        note = "; ".join(changes) if unrecorded else f"other package versions: {'; '.join(changes)}"
+        note = (
+            NOT_RECORDED
+            if changes == [NOT_RECORDED]
+            else f"other package versions: {'; '.join(changes)}"
+        )
         print("identical" + (f" ({note})" if changes else ""))
         return True
     print(f"differs: {', '.join(differ)}")
