@@ -73,13 +73,20 @@ class StaticEmbedder:
             built_with=str(meta["built_with"]),
         )
         self._cached = lru_cache(maxsize=4096)(self._embed_one)
+        self._word_ids = lru_cache(maxsize=65536)(self._encode_word)
 
     @property
     def dimensions(self) -> int:
         return self.info.dimensions
 
+    def _encode_word(self, word: str) -> tuple[int, ...]:
+        return tuple(self._tokenizer.encode(word, add_special_tokens=False).ids)
+
     def _embed_one(self, text: str) -> Vector:
-        return self._pool(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        # Word by word, each word's pieces memoised (words recur, texts seldom): the tokeniser
+        # normalises character by character and always splits at a space, so the pieces of a
+        # text are those of its words end to end.
+        return self._pool([i for word in text.split(" ") if word for i in self._word_ids(word)])
 
     def _pool(self, token_ids: Sequence[int]) -> Vector:
         ids = [i for i in token_ids[:MAX_TOKENS] if i != self._unknown]

@@ -34,6 +34,25 @@ def test_paraphrases_are_closer_than_other_subjects(embedder: StaticEmbedder) ->
     assert float(question @ paraphrase) > float(question @ other)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Who hosted the £250,000 hackathon?!",
+        "  two  spaces\nand a line\tand a tab ",
+        "Café naïve ÉCOLE, 東京 and emoji 🙂 (brackets) [x]",
+        "zero\u200bwidth and non\u00a0breaking",
+        "",
+    ],
+)
+def test_a_text_is_embedded_as_the_whole_text_is_tokenised(
+    embedder: StaticEmbedder, text: str
+) -> None:
+    """Words' pieces are memoised one by one; the vector is the one of the whole text's pieces."""
+    pieces = embedder._tokenizer.encode(text, add_special_tokens=False).ids
+    assert np.array_equal(embedder.embed(text), embedder._pool(pieces))
+    assert np.allclose(embedder.embed(text), embedder.embed_many([text])[0], atol=1e-6)
+
+
 def test_text_with_no_known_piece_is_a_zero_vector(embedder: StaticEmbedder) -> None:
     assert not np.any(embedder.embed(""))
     assert embedder.embed_many([]).shape == (0, embedder.dimensions)
