@@ -106,7 +106,9 @@ class StaticEmbedder:
         self._cached.cache_clear()
 
     def embed_many(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """A matrix with one unit row per text."""
+        """A matrix with one unit row per text: the tokeniser reads the batch at once (at load
+        and in training, where texts are many and seldom repeat), giving the same pieces as
+        :meth:`embed`'s word-by-word reading (``tests/core/test_embedding.py``)."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
