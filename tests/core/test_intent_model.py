@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from bot.core.embedding import shared_embedder
-from bot.core.intent_model import DEFAULT_INTENT_DIR, NEIGHBOUR_FILES, NOT_ANSWERED, IntentModel
+from bot.core.intent_model import (
+    DEFAULT_INTENT_DIR,
+    NEIGHBOUR_FILES,
+    NGRAM_FILES,
+    NOT_ANSWERED,
+    IntentModel,
+)
 from bot.core.knowledge import KnowledgeBase
 from bot.core.router import Router
 from bot.core.textmodel import ModelFileError
@@ -100,14 +106,26 @@ def test_neighbours_that_leave_out_a_label_are_refused(model_copy: Path) -> None
         IntentModel(model_copy, shared_embedder())
 
 
+def test_an_ngram_index_that_does_not_fit_is_refused(model_copy: Path) -> None:
+    rows = np.load(model_copy / NGRAM_FILES[1])
+    np.save(model_copy / NGRAM_FILES[1], rows.astype(np.int64) + 1_000_000)
+    with pytest.raises(ModelFileError, match="n-gram neighbours do not fit"):
+        IntentModel(model_copy, shared_embedder())
+
+
 def test_the_router_gives_each_entry_its_nearest_learned_texts(router: Router) -> None:
     question = "Which tech companies took part in the hackathon?"
-    nearest = router.intent_models[SOURCE].neighbours(question)
+    model = router.intent_models[SOURCE]
+    nearest = model.neighbours(question)
+    by_ngrams = model.ngram_neighbours(question)
     candidates = router.explain(question).decisions[0].candidates
     assert any(not c.unstated for c in candidates)
     for candidate in candidates:
         if candidate.unstated:  # as for the intent probabilities: not the model's to say
             assert (candidate.neighbour, candidate.neighbour_not_answered) == (0.0, 0.0)
+            assert (candidate.ngram_neighbour, candidate.ngram_neighbour_not_answered) == (0, 0)
         else:
             assert candidate.neighbour == pytest.approx(nearest[candidate.intent])
             assert candidate.neighbour_not_answered == pytest.approx(nearest[NOT_ANSWERED])
+            assert candidate.ngram_neighbour == pytest.approx(by_ngrams[candidate.intent])
+            assert candidate.ngram_neighbour_not_answered == pytest.approx(by_ngrams[NOT_ANSWERED])

@@ -77,3 +77,24 @@ def test_a_gate_is_not_read_without_an_intent_model(router: Router) -> None:
     decision = decide(question, analysis, [candidate], index, learned=False, gate=_constant(-5.0))
     assert decision.kind is DecisionKind.ANSWER
     assert decision.gate is None
+
+
+@pytest.mark.parametrize("bias", [5.0, -5.0])
+def test_a_vague_question_that_several_entries_fit_asks_back_whatever_the_gate(
+    router: Router, bias: float
+) -> None:
+    """The gate judges whether one entry answers; a vague question that two entries citing
+    other passages fit about as well is asked back, whether the gate would answer or not."""
+    index = next(iter(router.indexes.values()))
+    question = "tell me about the money"
+    unsure = router.config.clarify_max_intent / 2
+    candidates = [
+        Candidate(
+            intent=intent, question="q", unstated=False, intent_probability=unsure, probability=p
+        )
+        for intent, p in (("innovation-call-amount", 0.9), ("tool-cost-availability", 0.85))
+    ]
+    analysis = index.analyser.analyse(question)
+    decision = decide(question, analysis, candidates, index, learned=True, gate=_constant(bias))
+    assert decision.kind is DecisionKind.CLARIFY
+    assert decision.chosen == ("innovation-call-amount", "tool-cost-availability")

@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.reply import ReplyKind
 from bot.core.router import Router
+from bot.core.textmodel import sparse_features
 
 
 def lines_of(reply_citations: object) -> set[tuple[int, int]]:
@@ -201,4 +202,5 @@ def test_clearing_the_caches_forgets_what_was_memoised_per_message(router: Route
         i.analyser.analyse.cache_info().currsize == 0  # type: ignore[attr-defined]
         for i in router.indexes.values()
     )
+    assert sparse_features.cache_info().currsize == 0
     assert router.reply(question) == before

@@ -37,15 +37,7 @@ FACTUAL = [
     "What does the grooming detection tool do?",
     "What is the Child Abuse Image Database?",
     "Does the tool detect grooming automatically?",
-    pytest.param(
-        "How does the tool detect when someone is grooming a child?",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a boundary case the retrain after 77f026d moved: its best entry's answer gate "
-            "fell from 0.75 to 0.72 against the 0.75 threshold, so it gets 'the source does not "
-            "say' with the flagging passage (README, 'The release after 77f026d')",
-        ),
-    ),
+    "How does the tool detect when someone is grooming a child?",
     "what is CSE",
     "Who reviews conversations the tool flags?",
     "What will the IWF investigate about advertising and CSE?",

@@ -55,6 +55,17 @@ def test_features_are_the_counted_n_grams_of_the_text(text: str, buckets: int) -
     assert math.isclose(float(values @ values), 1.0)
 
 
+def test_features_are_memoised_and_cannot_be_changed_by_a_reader() -> None:
+    """The intent model's probabilities and its n-gram neighbours read one message's features
+    from one memo: neither can alter what the other reads."""
+    folded = classifier_text("who took part in the hackathon")
+    columns, values = sparse_features(folded, 64)
+    assert sparse_features(folded, 64)[0] is columns
+    for array in (columns, values):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+
+
 def test_a_text_without_words_has_no_features() -> None:
     columns, values = sparse_features(classifier_text("?!"), 1 << 15)
     assert len(columns) == 0
