@@ -113,11 +113,7 @@ class IntentModel:
         read: the table is the largest thing a question reads, and a question has a handful
         of candidates; labels the model does not know are left out."""
         vector = self._embedder.embed(classifier_text(text))[: self._neighbours.shape[1]]
-        wanted = (
-            range(len(self.labels))
-            if labels is None
-            else sorted({self._number[label] for label in labels if label in self._number})
-        )
+        wanted = self._numbers(labels)
         norm = float(np.sqrt(vector @ vector))
         if norm == 0:
             return {self.labels[number]: 0.0 for number in wanted}
@@ -130,6 +126,13 @@ class IntentModel:
             best = np.maximum.reduceat(cosines, self._starts[run] - first)
             nearest.update(zip((self.labels[n] for n in run), best.tolist(), strict=True))
         return nearest
+
+    def _numbers(self, labels: Iterable[str] | None) -> Sequence[int]:
+        """The numbers of the labels asked for that the model knows, ascending (all without
+        ``labels``)."""
+        if labels is None:
+            return range(len(self.labels))
+        return sorted({self._number[label] for label in labels if label in self._number})
 
     def ngram_neighbours(self, text: str, labels: Iterable[str] | None = None) -> dict[str, float]:
         """Each label's nearest text learned from by the hashed n-grams: the cosine of the
@@ -147,11 +150,7 @@ class IntentModel:
             minlength=len(self._neighbours),
         )
         best = np.maximum.reduceat(dots, self._starts)
-        wanted = (
-            range(len(self.labels))
-            if labels is None
-            else sorted({self._number[label] for label in labels if label in self._number})
-        )
+        wanted = self._numbers(labels)
         return {self.labels[number]: float(best[number]) for number in wanted}
 
     def nearest(self, text: str, labels: Iterable[str] | None = None) -> Nearest:
