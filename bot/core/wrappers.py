@@ -116,7 +116,13 @@ _POLITE_FRAME = re.compile(
 
 def _strip_wrapping(sentence: str) -> str:
     apart = _APOLOGY.sub(" ", sentence)
-    sentence = apart if re.search(r"\w", apart) else _APOLOGY_TO_QUESTION.sub(" ", sentence)
+    if not (re.search(r"\w", apart) and asks(apart)):
+        # The apology ran on into the question ("sorry voice typing again which companies
+        # were they from thanks so much" ends at "so"): end it where a question begins.
+        shorter = _APOLOGY_TO_QUESTION.sub(" ", sentence)
+        if asks(shorter) or not re.search(r"\w", apart):
+            apart = shorter
+    sentence = apart
     sentence = _THANKS.sub("", sentence)
     sentence = _GREETING.sub("", sentence, count=1)
     sentence = _THANKS_FOR.sub("", sentence)

@@ -42,6 +42,11 @@ from bot.core.wrappers import asks, set_apart
             "hi! sorry, second question today what does the taskforce do?",
             "what does the taskforce do?",
         ),
+        # ... and so does one that would otherwise run on to a later "so", past the question.
+        (
+            "sorry typing this one handed where was the hackathon held thanks so much",
+            "where was the hackathon held",
+        ),
         # A sentence of thanks for something asks nothing.
         (
             "Hi! Huge thanks for all your earlier help. Who chairs the taskforce?",
