@@ -99,6 +99,16 @@ _INDIRECT = (
         re.IGNORECASE,
     ),
 )
+# A request for more on a subject: "tell me a bit more about X", "could you give me more
+# details on X?", "any info on X". "More" and "details" ask nothing of their own, so this is
+# "tell me about X", question mark or not (the subject holds no question of its own).
+_MORE_ABOUT = re.compile(
+    r"^\s*(?:(?:(?:can|could|would)\s+you\s+(?:please\s+|kindly\s+)?)?(?:please\s+)?"
+    r"(?:tell|give|send)\s+(?:me|us)\s+(?:(?:a\s+(?:little|bit)|some)\s+)?|any\s+|some\s+)?"
+    r"(?:more\s+(?:(?:details?|info(?:rmation)?)\s+)?|(?:details?|info(?:rmation)?)\s+)"
+    r"(?:about|on|regarding)\s+(?P<subject>[^?,;]+?)(?:[\s,]+please)?[\s?.!]*$",
+    re.IGNORECASE,
+)
 # Polite frames around a question: "I would be grateful if you could tell me who ...", "Could
 # you kindly confirm whether ...", "I am writing to ask when ...": the question is what follows.
 _POLITE_FRAME = re.compile(
@@ -168,6 +178,10 @@ def set_apart(message: str) -> str:
     kept = asking or sentences
     result = []
     for sentence in kept:
+        more = _MORE_ABOUT.match(sentence)
+        if more:
+            result.append(f"tell me about {more['subject'].strip()}")
+            continue
         indirect = _indirect(sentence)
         framed = _POLITE_FRAME.match(sentence)
         if indirect and ("?" not in sentence or framed):

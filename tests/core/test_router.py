@@ -109,6 +109,20 @@ def test_a_vague_question_asks_back_with_readable_questions(router: Router) -> N
         assert suggestion.intent not in suggestion.question
 
 
+@pytest.mark.parametrize("subject", ["the tool", "the hackathon", "the prototype", "CAID"])
+def test_asking_for_more_about_a_subject_is_asking_about_it(router: Router, subject: str) -> None:
+    """ "Tell me more about X", with or without a polite frame, gets the reply to "tell me
+    about X": "more" is no subject of its own."""
+    plain = router.reply(f"tell me about {subject}")
+    for asked in (f"tell me more about {subject}", f"can you tell me a bit more about {subject}?"):
+        reply = router.reply(asked)
+        assert (reply.kind, reply.intent, reply.suggestions) == (
+            plain.kind,
+            plain.intent,
+            plain.suggestions,
+        )
+
+
 def test_answer_intent_answers_a_chosen_entry(router: Router) -> None:
     reply = router.answer_intent("taskforce-chair", "who leads it?")
     assert reply.kind is ReplyKind.ANSWER

@@ -47,6 +47,10 @@ from bot.core.wrappers import asks, set_apart
             "sorry typing this one handed where was the hackathon held thanks so much",
             "where was the hackathon held",
         ),
+        # "More" and "details" ask nothing of their own: a request for the subject.
+        ("can you tell me a bit more about the taskforce?", "tell me about the taskforce"),
+        ("Any info on the innovation call, please?", "tell me about the innovation call"),
+        ("give me more details on CAID", "tell me about CAID"),
         # A sentence of thanks for something asks nothing.
         (
             "Hi! Huge thanks for all your earlier help. Who chairs the taskforce?",
