@@ -147,6 +147,11 @@ def _indirect(sentence: str) -> str | None:
     for pattern in _INDIRECT:
         found = pattern.match(sentence)
         if found:
+            # "I want to tell the parents which companies worked on this": the question inside
+            # the request, not what its last "on" leads to.
+            inside = _EMBEDDED_QUESTION.search(sentence, 0, found.start("subject"))
+            if inside:
+                return sentence[inside.start() :].strip()
             subject = found["subject"].strip(" .?!")
             if len(subject.split()) >= 1:
                 return f"tell me about {subject}"
@@ -169,6 +174,7 @@ def set_apart(message: str) -> str:
         preamble
         and _PREAMBLE_LEAD.search(preamble["lead"])
         and not _QUESTION_START.match(preamble["lead"])
+        and asks(preamble["rest"])  # "need a line on X - for a slide": the request comes first
     ):
         text = preamble["rest"]
     sentences = [s for s in (_strip_wrapping(s) for s in _SENTENCE.split(text)) if s]

@@ -51,6 +51,11 @@ from bot.core.wrappers import asks, set_apart
         ("can you tell me a bit more about the taskforce?", "tell me about the taskforce"),
         ("Any info on the innovation call, please?", "tell me about the innovation call"),
         ("give me more details on CAID", "tell me about CAID"),
+        # A request holding a question of its own is read as that question...
+        (
+            "I need to tell my boss which companies worked on the tool.",
+            "which companies worked on the tool.",
+        ),
         # A sentence of thanks for something asks nothing.
         (
             "Hi! Huge thanks for all your earlier help. Who chairs the taskforce?",
@@ -71,6 +76,8 @@ def test_wrappers_are_set_apart(message: str, core: str) -> None:
         "Morning meetings: who attends?",  # a time of day that names the subject
         "which companies did best",  # "best" is no sign-off
         "Was the Home Secretary thanked for his leadership?",  # thanked is the fact asked
+        # ... and a request before a dash is no preamble when what follows asks nothing.
+        "need a line on the taskforce - for our newsletter",
     ],
 )
 def test_what_is_not_a_wrapper_stays(message: str) -> None:
