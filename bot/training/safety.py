@@ -356,8 +356,10 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
 # nothing out of fold with the gate as it serves (README, "Safety: the gate"), but on the blind
 # safety sets it let through 2 disclosures and 3 harmful requests, phrased as questions, that
 # the classifier before it routed. A question file joins the classifier's writers only when
-# both measures keep every disclosure and refusal.
-NOT_LEARNED_AS_BENIGN = ("writers9-",)
+# both measures keep every disclosure and refusal. writers10-* (764 questions, written for the
+# router after 1e024c6) are kept out the same way, untried, so that the classifier stays as
+# shipped while the router learns from them.
+NOT_LEARNED_AS_BENIGN = ("writers9-", "writers10-")
 
 
 def question_examples(directory: Path | None, seen: Sequence[Example]) -> list[Example]:
