@@ -127,8 +127,8 @@ _POLITE_FRAME = re.compile(
 def _strip_wrapping(sentence: str) -> str:
     apart = _APOLOGY.sub(" ", sentence)
     if not (re.search(r"\w", apart) and asks(apart)):
-        # The apology ran on into the question ("sorry voice typing again which companies
-        # were they from thanks so much" ends at "so"): end it where a question begins.
+        # The apology ran on into the question ("sorry typing this one handed where was the
+        # hackathon held thanks so much" ends at "so"): end it where a question begins.
         shorter = _APOLOGY_TO_QUESTION.sub(" ", sentence)
         if asks(shorter) or not re.search(r"\w", apart):
             apart = shorter
@@ -147,7 +147,7 @@ def _indirect(sentence: str) -> str | None:
     for pattern in _INDIRECT:
         found = pattern.match(sentence)
         if found:
-            # "I want to tell the parents which companies worked on this": the question inside
+            # "I need to tell my boss which companies worked on the tool": the question inside
             # the request, not what its last "on" leads to.
             inside = _EMBEDDED_QUESTION.search(sentence, 0, found.start("subject"))
             if inside:
