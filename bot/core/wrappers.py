@@ -126,11 +126,12 @@ _POLITE_FRAME = re.compile(
 
 def _strip_wrapping(sentence: str) -> str:
     apart = _APOLOGY.sub(" ", sentence)
-    if not (re.search(r"\w", apart) and asks(apart)):
+    left = re.search(r"\w", apart) is not None
+    if not (left and asks(apart)):
         # The apology ran on into the question ("sorry typing this one handed where was the
         # hackathon held thanks so much" ends at "so"): end it where a question begins.
         shorter = _APOLOGY_TO_QUESTION.sub(" ", sentence)
-        if asks(shorter) or not re.search(r"\w", apart):
+        if asks(shorter) or not left:
             apart = shorter
     sentence = apart
     sentence = _THANKS.sub("", sentence)
