@@ -167,18 +167,8 @@ def gate_input(
 
 
 def answerable_entries(kept: Sequence[Candidate], config: RouterConfig) -> list[Candidate]:
-    """The candidates that may answer, most probable first: entries that give the type of fact
-    asked, about the subject named. The question types are rules over words ("how big" asks
-    for an amount): when the intent model, which learned how such questions are asked, is sure
-    of an entry of another type ("how big was the set of conversations they analysed?" -> how
-    the tool was built, whose answer gives the number), the learned signal decides."""
-    return [
-        c
-        for c in kept
-        if not c.unstated
-        and not c.other_subject
-        and (not c.wrong_type or c.intent_probability > config.wrong_type_intent)
-    ]
+    """The candidates that may answer (:meth:`Candidate.may_answer`), most probable first."""
+    return [c for c in kept if c.may_answer(config)]
 
 
 def kept_candidates(candidates: Sequence[Candidate], config: RouterConfig) -> tuple[Candidate, ...]:
@@ -228,10 +218,7 @@ def gate_features(
         coverage,
         min(len(question.split()), GATE_MAX_WORDS) / GATE_MAX_WORDS,
         top.probability - (runner_up.probability if runner_up else 0.0),
-        top.neighbour,
-        top.neighbour_not_answered,
-        top.ngram_neighbour,
-        top.ngram_neighbour_not_answered,
+        *top.nearest_values(),
     )
 
 

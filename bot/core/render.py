@@ -16,6 +16,7 @@ from bot.core.reply import Citation, Reply, ReplyKind
 
 if TYPE_CHECKING:
     from bot.core.router import Explanation
+    from bot.core.scoring import Candidate
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -148,10 +149,19 @@ def render_explanation(explanation: Explanation) -> str:
                 f"semantic={candidate.semantic:.3f} answer={candidate.semantic_answer:.3f} "
                 f"intent={candidate.intent_probability:.3f} "
                 f"not-answered={candidate.intent_not_answered:.3f} "
-                f"nearest={candidate.neighbour:.3f}/{candidate.neighbour_not_answered:.3f} "
-                f"n-grams={candidate.ngram_neighbour:.3f}/"
-                f"{candidate.ngram_neighbour_not_answered:.3f}"
+                + _nearest(candidate)
                 + (" wrong-type" if candidate.wrong_type else "")
                 + (" other-subject" if candidate.other_subject else "")
             )
     return "\n".join(lines)
+
+
+def _nearest(candidate: Candidate) -> str:
+    """The nearest learned texts, where they were read (the candidate the answer gate reads)."""
+    if candidate.neighbour is None:
+        return "nearest=- n-grams=-"
+    return (
+        f"nearest={candidate.neighbour:.3f}/{candidate.neighbour_not_answered or 0.0:.3f} "
+        f"n-grams={candidate.ngram_neighbour or 0.0:.3f}/"
+        f"{candidate.ngram_neighbour_not_answered or 0.0:.3f}"
+    )

@@ -9,7 +9,8 @@ phrasing and to its answer and quotes.
 Learned (when the source has an intent model, :mod:`bot.core.intent_model`): the model's
 probability for an entry, and its probability that the source does not answer the question;
 and the closeness of the question to the nearest text the model learned for the entry, and to
-the nearest it learned as not answered (read by the answer gate, not fused).
+the nearest it learned as not answered (read by the answer gate, not fused: so only for the
+candidate the gate reads, the likeliest that may answer, :meth:`Candidate.may_answer`).
 
 Candidates are the lexical best, the semantic nearest and the intent model's most probable.
 The fusion model of :class:`bot.core.config.FusionWeights` turns each candidate's signals into
@@ -19,6 +20,7 @@ unstated item and for every candidate of a source without a model).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import operator
@@ -57,11 +59,34 @@ class Candidate:
     distinct: bool = True  # for unstated items: asks something its closest entries lack
     intent_probability: float = 0.0  # the intent model's probability (0 without a model)
     intent_not_answered: float = 0.0  # its probability that the source does not answer
-    neighbour: float = 0.0  # cosine to the nearest text the model learned for this entry
-    neighbour_not_answered: float = 0.0  # ... to the nearest it learned as not answered
-    ngram_neighbour: float = 0.0  # the same two by the hashed n-grams
-    ngram_neighbour_not_answered: float = 0.0
+    # Read only for the likeliest candidate that may answer, the one the answer gate reads
+    # (None for the others, and without an intent model):
+    neighbour: float | None = None  # cosine to the nearest text learned for this entry
+    neighbour_not_answered: float | None = None  # ... to the nearest learned as not answered
+    ngram_neighbour: float | None = None  # the same two by the hashed n-grams
+    ngram_neighbour_not_answered: float | None = None
     probability: float = 0.0
+
+    def may_answer(self, config: RouterConfig) -> bool:
+        """An entry that gives the type of fact asked, about the subject named. The question
+        types are rules over words ("how big" asks for an amount): when the intent model, which
+        learned how such questions are asked, is sure of an entry of another type ("how big was
+        the set of conversations they analysed?" -> how the tool was built, whose answer gives
+        the number), the learned signal decides."""
+        return (
+            not self.unstated
+            and not self.other_subject
+            and (not self.wrong_type or self.intent_probability > config.wrong_type_intent)
+        )
+
+    def nearest_values(self) -> tuple[float, float, float, float]:
+        """The four readings of the nearest learned texts, 0 where not read."""
+        return (
+            self.neighbour or 0.0,
+            self.neighbour_not_answered or 0.0,
+            self.ngram_neighbour or 0.0,
+            self.ngram_neighbour_not_answered or 0.0,
+        )
 
     def features(self) -> dict[str, float]:
         """The fusion's inputs by name (the names of :class:`FusionWeights`)."""
@@ -91,14 +116,18 @@ class Candidate:
             "semantic": round(self.semantic, 4),
             "semantic_answer": round(self.semantic_answer, 4),
             "intent_probability": round(self.intent_probability, 4),
-            "neighbour": round(self.neighbour, 4),
-            "neighbour_not_answered": round(self.neighbour_not_answered, 4),
-            "ngram_neighbour": round(self.ngram_neighbour, 4),
-            "ngram_neighbour_not_answered": round(self.ngram_neighbour_not_answered, 4),
+            "neighbour": _rounded(self.neighbour),
+            "neighbour_not_answered": _rounded(self.neighbour_not_answered),
+            "ngram_neighbour": _rounded(self.ngram_neighbour),
+            "ngram_neighbour_not_answered": _rounded(self.ngram_neighbour_not_answered),
             "wrong_type": self.wrong_type,
             "other_subject": self.other_subject,
             "unstated": self.unstated,
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 class _Lexical(NamedTuple):
@@ -282,7 +311,7 @@ def score(
     """The source's candidates for a question, most probable first; ``intent`` holds the
     source's intent model's probabilities, and ``neighbours`` gives, for some labels, its
     nearest learned texts (:meth:`bot.core.intent_model.IntentModel.nearest`), when it has
-    one: asked once, for the candidates' entries and ``NOT_ANSWERED``."""
+    one: asked once, for the likeliest candidate that may answer and ``NOT_ANSWERED``."""
     config: RouterConfig = index.config
     weights = {term: index.question_weight(term) for term in analysis.terms}
     total = sum(weights.values())
@@ -323,18 +352,6 @@ def score(
         _lexical(index, analysis, question_sorted, p, overlaps.get(p, 0.0), float(shares[p]))
         for p in positions
     ]
-    nearest = (
-        None
-        if neighbours is None
-        else neighbours(
-            [
-                NOT_ANSWERED,
-                *(index.indexed[p].item.id for p in positions if not index.indexed[p].unstated),
-            ]
-        )
-    )
-    sentence_nearest = None if nearest is None else nearest.sentence
-    ngram_nearest = None if nearest is None else nearest.ngrams
     best_semantic = sorted((float(semantic[p]) for p in positions), reverse=True)[:2]
     best_lexical = sorted((c.lexical for c in partial), reverse=True)[:2]
     # An unstated item has no learned signal of its own (see _intent): it is scored by the
@@ -348,8 +365,6 @@ def score(
         other_semantic = _best_other(best_semantic, own_semantic)
         other_lexical = _best_other(best_lexical, found.lexical)
         learned, not_answered = _intent(intent, found.indexed)
-        neighbour, neighbour_not_answered = _intent(sentence_nearest, found.indexed)
-        by_ngrams, by_ngrams_not_answered = _intent(ngram_nearest, found.indexed)
         semantic_gap = own_semantic - other_semantic
         lexical_gap = found.lexical - other_lexical
         own_answer = float(semantic_answer[position])
@@ -384,12 +399,31 @@ def score(
                 distinct=found.distinct,
                 intent_probability=learned,
                 intent_not_answered=not_answered,
-                neighbour=neighbour,
-                neighbour_not_answered=neighbour_not_answered,
-                ngram_neighbour=by_ngrams,
-                ngram_neighbour_not_answered=by_ngrams_not_answered,
                 probability=_logistic(features, without if unstated else with_intent),
             )
         )
     fused.sort(key=lambda c: (-c.probability, c.intent))
+    if neighbours is not None:
+        _read_nearest(fused, config, neighbours)
     return fused
+
+
+def _read_nearest(
+    candidates: list[Candidate],
+    config: RouterConfig,
+    neighbours: Callable[[Iterable[str]], Nearest],
+) -> None:
+    """Give the likeliest candidate that may answer (the one the answer gate reads) its
+    nearest learned texts, and those learned as not answered. The neighbours table is the
+    largest thing a question reads; the other candidates' rows are left unread."""
+    for place, candidate in enumerate(candidates):
+        if candidate.may_answer(config):
+            nearest = neighbours([NOT_ANSWERED, candidate.intent])
+            candidates[place] = dataclasses.replace(
+                candidate,
+                neighbour=nearest.sentence.get(candidate.intent, 0.0),
+                neighbour_not_answered=nearest.sentence.get(NOT_ANSWERED, 0.0),
+                ngram_neighbour=nearest.ngrams.get(candidate.intent, 0.0),
+                ngram_neighbour_not_answered=nearest.ngrams.get(NOT_ANSWERED, 0.0),
+            )
+            return

@@ -113,19 +113,21 @@ def test_an_ngram_index_that_does_not_fit_is_refused(model_copy: Path) -> None:
         IntentModel(model_copy, shared_embedder())
 
 
-def test_the_router_gives_each_entry_its_nearest_learned_texts(router: Router) -> None:
+def test_the_router_reads_the_nearest_learned_texts_for_the_entry_the_gate_reads(
+    router: Router,
+) -> None:
     question = "Which tech companies took part in the hackathon?"
     model = router.intent_models[SOURCE]
     nearest = model.neighbours(question)
     by_ngrams = model.ngram_neighbours(question)
     candidates = router.explain(question).decisions[0].candidates
-    assert any(not c.unstated for c in candidates)
-    for candidate in candidates:
-        if candidate.unstated:  # as for the intent probabilities: not the model's to say
-            assert (candidate.neighbour, candidate.neighbour_not_answered) == (0.0, 0.0)
-            assert (candidate.ngram_neighbour, candidate.ngram_neighbour_not_answered) == (0, 0)
-        else:
-            assert candidate.neighbour == pytest.approx(nearest[candidate.intent])
-            assert candidate.neighbour_not_answered == pytest.approx(nearest[NOT_ANSWERED])
-            assert candidate.ngram_neighbour == pytest.approx(by_ngrams[candidate.intent])
-            assert candidate.ngram_neighbour_not_answered == pytest.approx(by_ngrams[NOT_ANSWERED])
+    config = router.kb.router_config
+    read = next(c for c in candidates if c.may_answer(config))
+    assert read.neighbour == pytest.approx(nearest[read.intent])
+    assert read.neighbour_not_answered == pytest.approx(nearest[NOT_ANSWERED])
+    assert read.ngram_neighbour == pytest.approx(by_ngrams[read.intent])
+    assert read.ngram_neighbour_not_answered == pytest.approx(by_ngrams[NOT_ANSWERED])
+    # The others' rows are left unread: the gate does not read them.
+    others = [c for c in candidates if c is not read]
+    assert others
+    assert all(c.neighbour is None and c.ngram_neighbour is None for c in others)
