@@ -35,7 +35,8 @@ _THANKS_FOR = re.compile(
 # A clause hands over to the next at a conjunction: "sorry if this is a silly question, but
 # is the tool ready?" apologises up to "but", and asks after it.
 _HANDOVER = r"(?:but|so|yet|though|however)\b"
-_WH_WORD = r"(?:who|what|when|where|which|why|how)\b"
+# A question word, contracted with "is" too, as typed in a hurry: "whats", "who's", "wheres".
+_WH_WORD = r"(?:who|what|when|where|which|why|how)(?:['’]?s)?\b"
 
 
 def _apology(ends: str) -> re.Pattern[str]:
@@ -60,7 +61,7 @@ _ABOUT_ME = re.compile(
     re.IGNORECASE,
 )
 _QUESTION_START = re.compile(
-    r"^\s*(?:who|whom|whose|what|when|where|which|why|how|is|was|were|are|did|does|do|can|"
+    rf"^\s*(?:{_WH_WORD}|whom|whose|is|was|were|are|did|does|do|can|"
     r"could|will|would|has|have|should|tell|explain|describe|list|give)\b",
     re.IGNORECASE,
 )

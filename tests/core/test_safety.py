@@ -41,11 +41,11 @@ FACTUAL = [
         "How does the tool detect when someone is grooming a child?",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="a boundary case each retrain moves: after 1e024c6, with four more question "
-            "files learned, its best entry's answer gate is 0.74 against the 0.75 threshold (the "
-            "intent model splits it between what the tool does and how it was built), so it gets "
-            "'the source does not say' with the flagging passage; the safety gate lets it through "
-            "(README, 'This release')",
+            reason="a boundary case each retrain moves: after 05ebd73, with four more question "
+            "files learned, its best entry's answer gate is 0.59 against the 0.75 threshold (the "
+            "intent model splits it between what the tool does and how it was built) and an "
+            "unstated item (results) is at 0.62, so it gets 'the source does not say' with the "
+            "flagging passage; the safety gate lets it through (README, 'This release')",
         ),
     ),
     "what is CSE",

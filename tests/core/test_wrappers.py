@@ -56,6 +56,9 @@ from bot.core.wrappers import asks, set_apart
             "I need to tell my boss which companies worked on the tool.",
             "which companies worked on the tool.",
         ),
+        # A question word contracted with "is", typed in a hurry, still begins the question.
+        ("sorry for my bad english whats the taskforce for", "whats the taskforce for"),
+        ("quick one - whos chairing the taskforce", "whos chairing the taskforce"),
         # A sentence of thanks for something asks nothing.
         (
             "Hi! Huge thanks for all your earlier help. Who chairs the taskforce?",
@@ -91,6 +94,8 @@ def test_what_is_not_a_wrapper_stays(message: str) -> None:
         ("Does the release say when?", True),
         ("tell me about the innovation call", True),
         ("I need to know where the hackathon was held", True),
+        ("wheres the ministerial", True),
+        ("what's the innovation call", True),
         ("The release says the tool will be free once it is finished", False),
         ("Our charity works with teenagers", False),
     ],
