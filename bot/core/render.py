@@ -160,8 +160,8 @@ def _nearest(candidate: Candidate) -> str:
     """The nearest learned texts, where they were read (the candidate the answer gate reads)."""
     if candidate.neighbour is None:
         return "nearest=- n-grams=-"
+    entry, not_answered, by_ngrams, by_ngrams_not_answered = candidate.nearest_values()
     return (
-        f"nearest={candidate.neighbour:.3f}/{candidate.neighbour_not_answered or 0.0:.3f} "
-        f"n-grams={candidate.ngram_neighbour or 0.0:.3f}/"
-        f"{candidate.ngram_neighbour_not_answered or 0.0:.3f}"
+        f"nearest={entry:.3f}/{not_answered:.3f} "
+        f"n-grams={by_ngrams:.3f}/{by_ngrams_not_answered:.3f}"
     )
