@@ -155,9 +155,14 @@ def _indirect(sentence: str) -> str | None:
             if inside:
                 return sentence[inside.start() :].strip()
             subject = found["subject"].strip(" .?!")
-            if len(subject.split()) >= 1:
-                return f"tell me about {subject}"
+            if subject.split():
+                return _about(subject)
     return None
+
+
+def _about(subject: str) -> str:
+    """A request for a subject, as the router reads one: "tell me about X"."""
+    return f"tell me about {subject}"
 
 
 def asks(text: str) -> bool:
@@ -188,7 +193,7 @@ def set_apart(message: str) -> str:
     for sentence in kept:
         more = _MORE_ABOUT.match(sentence)
         if more:
-            result.append(f"tell me about {more['subject'].strip()}")
+            result.append(_about(more["subject"].strip()))
             continue
         indirect = _indirect(sentence)
         framed = _POLITE_FRAME.match(sentence)
