@@ -19,7 +19,7 @@ from bot.core.intent_model import (
 )
 from bot.core.knowledge import KnowledgeBase
 from bot.core.router import Router
-from bot.core.textmodel import ModelFileError
+from bot.core.textmodel import ModelFileError, classifier_text, sparse_features
 
 SOURCE = "home-office-hackathon-2018"
 
@@ -61,6 +61,32 @@ def test_the_nearest_texts_of_some_labels_are_those_of_the_whole_table(kb: Knowl
         assert value == pytest.approx(everything[label], abs=1e-6)
     assert model.neighbours(question, []) == {}
     assert model.neighbours("", some) == dict.fromkeys(set(some) - {"no-such-entry"}, 0.0)
+
+
+def test_the_ngram_neighbours_of_some_labels_are_read_from_their_postings_alone(
+    kb: KnowledgeBase,
+) -> None:
+    """Each label's n-gram neighbour, read from its own postings, is the best cosine over the
+    index as written (column by column), label by label: the same floats, added in the same
+    order, whichever labels are asked for."""
+    model = IntentModel(DEFAULT_INTENT_DIR / SOURCE, shared_embedder())
+    question = "who paid for the tool and when is the ministerial"
+    starts, rows, values = (np.load(DEFAULT_INTENT_DIR / SOURCE / name) for name in NGRAM_FILES)
+    owners = np.load(DEFAULT_INTENT_DIR / SOURCE / NEIGHBOUR_FILES[1])
+    columns, weights = sparse_features(classifier_text(question), model._model.buckets)
+    dots = np.zeros(len(owners))
+    for column, weight in zip(columns, weights, strict=True):
+        found = slice(starts[column], starts[column + 1])
+        dots[rows[found]] += values[found].astype(np.float32) * weight
+    expected = {label: dots[owners == n].max() for n, label in enumerate(model.labels)}
+    everything = model.ngram_neighbours(question)
+    assert everything == pytest.approx(expected, abs=1e-12)
+    some = [NOT_ANSWERED, kb.entries[3].id, kb.entries[0].id, "no-such-entry"]
+    assert model.ngram_neighbours(question, some) == {
+        label: everything[label] for label in some[:-1]
+    }
+    assert model.ngram_neighbours(question, []) == {}
+    assert model.ngram_neighbours("", some) == dict.fromkeys(some[:-1], 0.0)
 
 
 @pytest.fixture
