@@ -178,9 +178,9 @@ class IntentModel:
         added in the same order as over the whole index. Memoised, as labels recur."""
         first, last = int(self._starts[number]), int(self._ends[number])
         mine = np.flatnonzero((self._ngram_rows >= first) & (self._ngram_rows < last))
-        column = np.searchsorted(self._ngram_starts, mine, side="right") - 1
         postings = _Postings(
-            starts=np.searchsorted(column, np.arange(len(self._ngram_starts))),
+            # Where each column's postings start among the label's: how many come before.
+            starts=np.searchsorted(mine, self._ngram_starts),
             rows=self._ngram_rows[mine] - first,
             values=self._ngram_values[mine],
             size=last - first,
