@@ -357,9 +357,10 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
 # safety sets it let through 2 disclosures and 3 harmful requests, phrased as questions, that
 # the classifier before it routed. A question file joins the classifier's writers only when
 # both measures keep every disclosure and refusal. writers10-* (764 questions, written for the
-# router after 1e024c6) and writers11-* (754, after 05ebd73) are kept out the same way,
-# untried, so that the classifier stays as shipped while the router learns from them.
-NOT_LEARNED_AS_BENIGN = ("writers9-", "writers10-", "writers11-")
+# router after 1e024c6), writers11-* (754, after 05ebd73) and writers12-* (736, after 02e0a87)
+# are kept out the same way, untried, so that the classifier stays as shipped while the router
+# learns from them.
+NOT_LEARNED_AS_BENIGN = ("writers9-", "writers10-", "writers11-", "writers12-")
 
 
 def question_examples(directory: Path | None, seen: Sequence[Example]) -> list[Example]:

@@ -41,8 +41,8 @@ FACTUAL = [
         "How does the tool detect when someone is grooming a child?",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="a boundary case each retrain moves: after 05ebd73, with four more question "
-            "files learned, its best entry's answer gate is 0.59 against the 0.75 threshold (the "
+            reason="a boundary case each retrain moves: after 02e0a87, with four more question "
+            "files learned, its best entry's answer gate is 0.65 against the 0.75 threshold (the "
             "intent model splits it between what the tool does and how it was built) and an "
             "unstated item (results) is at 0.62, so it gets 'the source does not say' with the "
             "flagging passage; the safety gate lets it through (README, 'This release')",
