@@ -57,16 +57,6 @@ class Nearest(NamedTuple):
     ngrams: dict[str, float]
 
 
-class _Postings(NamedTuple):
-    """One label's part of the n-gram index: where each column's postings start, their rows
-    (counted from the label's first) and values, and the label's number of rows."""
-
-    starts: npt.NDArray[np.intp]
-    rows: npt.NDArray[np.intp]
-    values: npt.NDArray[np.float32]
-    size: int
-
-
 class IntentModel:
     """One source's trained intent model."""
 
@@ -99,8 +89,6 @@ class IntentModel:
         self._ngram_starts = starts.astype(np.int64)
         self._ngram_rows = rows.astype(np.intp)
         self._ngram_values = values.astype(np.float32)
-        # Each label's own postings, split off when first read (see _split_postings).
-        self._postings: dict[int, _Postings] = {}
         if (
             table.ndim != 2
             or owners.shape != (table.shape[0],)
@@ -149,44 +137,21 @@ class IntentModel:
     def ngram_neighbours(self, text: str, labels: Iterable[str] | None = None) -> dict[str, float]:
         """Each label's nearest text learned from by the hashed n-grams: the cosine of the
         text's features to the closest one's, over the n-grams the index keeps (0 when they
-        share none). Given ``labels``, only those (that the model knows) are returned, and
-        only their postings are read."""
+        share none). Given ``labels``, only those (that the model knows) are returned."""
         columns, values = sparse_features(classifier_text(text), self._model.buckets)
-        nearest: dict[str, float] = {}
-        for number in self._numbers(labels):
-            postings = self._postings.get(number)
-            if postings is None:
-                postings = self._split_postings(number)
-            firsts = postings.starts[columns]
-            counts = postings.starts[columns + 1] - firsts
-            # The label's postings of the text's columns, end to end: each one's place.
-            offsets = np.repeat(firsts - (np.cumsum(counts) - counts), counts) + np.arange(
-                int(counts.sum())
-            )
-            dots = np.bincount(
-                postings.rows[offsets],
-                weights=postings.values[offsets] * np.repeat(values, counts),
-                minlength=postings.size,
-            )
-            nearest[self.labels[number]] = float(dots.max())
-        return nearest
-
-    def _split_postings(self, number: int) -> _Postings:
-        """A label's postings, cut from the whole index in its order (by column, then row),
-        with its rows counted from the label's first: a question reads its candidates'
-        alone (those learned as not answered are a third of all), and the same floats are
-        added in the same order as over the whole index. Memoised, as labels recur."""
-        first, last = int(self._starts[number]), int(self._ends[number])
-        mine = np.flatnonzero((self._ngram_rows >= first) & (self._ngram_rows < last))
-        postings = _Postings(
-            # Where each column's postings start among the label's: how many come before.
-            starts=np.searchsorted(mine, self._ngram_starts),
-            rows=self._ngram_rows[mine] - first,
-            values=self._ngram_values[mine],
-            size=last - first,
+        firsts = self._ngram_starts[columns]
+        counts = self._ngram_starts[columns + 1] - firsts
+        total = int(counts.sum())
+        # The postings of the text's columns, end to end: each posting's place in the index.
+        offsets = np.repeat(firsts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        dots = np.bincount(
+            self._ngram_rows[offsets],
+            weights=self._ngram_values[offsets] * np.repeat(values, counts),
+            minlength=len(self._neighbours),
         )
-        self._postings[number] = postings
-        return postings
+        best = np.maximum.reduceat(dots, self._starts)
+        wanted = self._numbers(labels)
+        return {self.labels[number]: float(best[number]) for number in wanted}
 
     def nearest(self, text: str, labels: Iterable[str] | None = None) -> Nearest:
         """Both readings of the nearest learned texts, for the same labels."""

@@ -63,12 +63,11 @@ def test_the_nearest_texts_of_some_labels_are_those_of_the_whole_table(kb: Knowl
     assert model.neighbours("", some) == dict.fromkeys(set(some) - {"no-such-entry"}, 0.0)
 
 
-def test_the_ngram_neighbours_of_some_labels_are_read_from_their_postings_alone(
+def test_the_ngram_neighbours_are_the_best_cosines_over_the_index_as_written(
     kb: KnowledgeBase,
 ) -> None:
-    """Each label's n-gram neighbour, read from its own postings, is the best cosine over the
-    index as written (column by column), label by label: the same floats, added in the same
-    order, whichever labels are asked for."""
+    """Each label's n-gram neighbour is the best cosine over the index as written (column by
+    column), and the same, bit for bit, whichever labels are asked for."""
     model = IntentModel(DEFAULT_INTENT_DIR / SOURCE, shared_embedder())
     question = "who paid for the tool and when is the ministerial"
     starts, rows, values = (np.load(DEFAULT_INTENT_DIR / SOURCE / name) for name in NGRAM_FILES)
