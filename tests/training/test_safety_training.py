@@ -103,7 +103,8 @@ def test_validation_routes_as_the_gate_serves_asking_the_router_only_where_it_ma
     from bot.training.safety import gate_routes
 
     config = kb.safety.classifier
-    unsure = Scores(0.55, 0.45, 0.0, 0.0)  # above `safeguarding`, below the question's
+    middle = (config.safeguarding + config.question_safeguarding) / 2
+    unsure = Scores(1 - middle, middle, 0.0, 0.0)  # above `safeguarding`, below the question's
     quiet = Scores(0.99, 0.01, 0.0, 0.0)
     rules = [(SafetyVerdict.SAFE, None)] * 3 + [(SafetyVerdict.SAFEGUARDING, "report_request")]
     found = [unsure, unsure, quiet, unsure]
