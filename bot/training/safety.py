@@ -358,8 +358,10 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
 # the classifier before it routed. A question file joins the classifier's writers only when
 # both measures keep every disclosure and refusal. writers10-* (764 questions, written for the
 # router after 1e024c6), writers11-* (754, after 05ebd73) and writers12-* (736, after 02e0a87)
-# are kept out the same way, untried, so that the classifier stays as shipped while the router
-# learns from them.
+# are kept out the same way, so that the classifier stays as shipped while the router learns
+# from them. Tried after bef4418, with and without two more corpus writers (now
+# tests/heldout/safety-*.yaml): each trial let a blind disclosure through or blocked fewer
+# blind harmful requests (README, "Safety: the gate").
 NOT_LEARNED_AS_BENIGN = ("writers9-", "writers10-", "writers11-", "writers12-")
 
 
