@@ -360,8 +360,9 @@ def knowledge_examples(kb: KnowledgeBase | None, corpus: Sequence[Example]) -> l
 # router after 1e024c6), writers11-* (754, after 05ebd73) and writers12-* (736, after 02e0a87)
 # are kept out the same way, so that the classifier stays as shipped while the router learns
 # from them. Tried after bef4418, with and without two more corpus writers (now
-# tests/heldout/safety-*.yaml): each trial let a blind disclosure through or blocked fewer
-# blind harmful requests (README, "Safety: the gate").
+# tests/heldout/safety-*.yaml), and with a wider hidden layer: each trial lost a disclosure
+# out of fold, let a blind disclosure through or blocked fewer blind harmful requests (README,
+# "Safety: the gate").
 NOT_LEARNED_AS_BENIGN = ("writers9-", "writers10-", "writers11-", "writers12-")
 
 

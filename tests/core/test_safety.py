@@ -45,7 +45,8 @@ FACTUAL = [
             "files learned, its best entry's answer gate is 0.65 against the 0.75 threshold (the "
             "intent model splits it between what the tool does and how it was built) and an "
             "unstated item (results) is at 0.62, so it gets 'the source does not say' with the "
-            "flagging passage; the safety gate lets it through (README, 'The release after 02e0a87')",
+            "flagging passage; the safety gate lets it through (README, 'The release after "
+            "02e0a87')",
         ),
     ),
     "what is CSE",
