@@ -15,7 +15,7 @@ import pytest
 
 from bot.core.evaluation import load_items
 from bot.core.knowledge import KnowledgeBase
-from bot.settings import Settings
+from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from bot.training.corpus import text_key
 from bot.training.questions import learned_texts
 
@@ -41,12 +41,18 @@ def test_no_blind_question_is_an_alternate(path: Path, kb: KnowledgeBase) -> Non
 HELD_OUT = sorted((Path(__file__).resolve().parents[1] / "heldout").glob("*.yaml"))
 
 
+@pytest.fixture(scope="module")
+def learned(kb: KnowledgeBase) -> frozenset[str]:
+    """Every text the shipped models learn from, read once."""
+    return learned_texts(kb, DEFAULT_KNOWLEDGE_DIR / "safety" / "corpus")
+
+
 @pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
-def test_held_out_sets_load_and_no_model_learns_from_them(path: Path, kb: KnowledgeBase) -> None:
+def test_held_out_sets_load_and_no_model_learns_from_them(
+    path: Path, learned: frozenset[str]
+) -> None:
     """Written for the safety classifier, tried and not adopted (README, "Safety: the gate"):
     they score with ``python -m bot eval`` and none of their texts is in what the models learn."""
     items = load_items(path)
     assert len(items) >= 100
-    corpus = Settings.from_env().knowledge_dir / "safety" / "corpus"
-    learned = learned_texts(kb, corpus)
     assert not [i.question for i in items if text_key(i.question) in learned]
