@@ -193,12 +193,25 @@ def gate_routes(
 
 
 def router_answers(kb: KnowledgeBase, examples: Sequence[Example], folds: Path) -> Answers:
-    """Whether the router reads message i as a question its source answers, with an intent
-    model that never saw it (see the module's docstring); memoised, built on first use."""
+    """Whether the router reads message i as a question its source answers, as it serves:
+    with an intent model and an answer gate that never saw it (a question file's message is
+    read with the file's out-of-fold intent model and a gate fitted without the file, as
+    ``python -m bot.training.router`` scores it; any other message with the shipped ones, which
+    never saw it); memoised, built on first use. (Until the release after 9a3fc72 this reading
+    had no answer gate: the router decided by ``answer_probability`` alone, as a source without
+    a gate does, while the served router asks its gate.)"""
+    from bot.core.answer_gate import AnswerGate, shared_answer_gates
     from bot.core.intent_model import IntentModel, shared_intent_models
     from bot.core.router import Router
     from bot.training import intent
-    from bot.training.router import with_config
+    from bot.training.router import (
+        UNANSWERED_SHARE,
+        Examples,
+        ThresholdTrials,
+        fit_gate,
+        gate_examples,
+        with_config,
+    )
 
     sets = load_sets()
     where: dict[str, str] = {}
@@ -209,6 +222,16 @@ def router_answers(kb: KnowledgeBase, examples: Sequence[Example], folds: Path) 
     found: dict[int, bool] = {}
     routers: dict[str, Router] = {}
     models: dict[str, IntentModel] = {}
+    rows: dict[str, Examples] = {}  # each question file's answer-gate rows, out of fold
+
+    def gate(fold: str) -> AnswerGate:
+        if not fold:
+            return shared_answer_gates((source,))[source]
+        if not rows:
+            for name, items in sets.items():
+                scoring = ThresholdTrials(kb, models[name])
+                rows[name] = gate_examples(scoring, items, UNANSWERED_SHARE)
+        return fit_gate(rows, fold, f"without {fold}")
 
     def answers(i: int) -> bool:
         if i not in found:
@@ -220,7 +243,7 @@ def router_answers(kb: KnowledgeBase, examples: Sequence[Example], folds: Path) 
                 models[""] = shared_intent_models(embedder, (source,))[source]
             fold = where.get(text_key(examples[i].text), "")
             if fold not in routers:
-                routers[fold] = with_config(kb, kb.router_config, models[fold])
+                routers[fold] = with_config(kb, kb.router_config, models[fold], gate(fold))
             found[i] = routers[fold].answers(examples[i].text)
         return found[i]
 
