@@ -18,11 +18,12 @@ gate's routing (safeguarding, refusal, answered normally) with the thresholds of
 
 The gate asks the router whether a message that only the classifier would route is a question
 its source answers (the classifier's ``question_*`` thresholds then apply). The router reads
-each such message as when serving, with an intent model that never saw it: a text of a
-question file by the router's out-of-fold model for that file (``--folds``, shared with
-``python -m bot.training.router --folds``; building them takes about twenty minutes), any other
-by the shipped model, which never saw the corpus. (The curated phrasings are the shipped
-model's own training texts, so their writer's figure flatters.)
+each such message as when serving, with an intent model and an answer gate that never saw it:
+a text of a question file by the router's out-of-fold model for that file (``--folds``, shared
+with ``python -m bot.training.router --folds``; building the 60 takes about an hour on two
+cores) and a gate fitted without that file, any other by the shipped model and gate, which
+never saw the corpus. (The curated phrasings are the shipped model's own training texts, so
+their writer's figure flatters.)
 """
 
 from __future__ import annotations
