@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -102,7 +103,9 @@ def test_validation_routes_as_the_gate_serves_asking_the_router_only_where_it_ma
     from bot.core.safety_model import Scores
     from bot.training.safety import gate_routes
 
-    config = kb.safety.classifier
+    # The mechanism, whatever the shipped thresholds: a stricter safeguarding threshold for a
+    # question the router answers (the shipped pair has none for safeguarding after 9a3fc72).
+    config = dataclasses.replace(kb.safety.classifier, question_safeguarding=0.5)
     middle = (config.safeguarding + config.question_safeguarding) / 2
     unsure = Scores(1 - middle, middle, 0.0, 0.0)  # above `safeguarding`, below the question's
     quiet = Scores(0.99, 0.01, 0.0, 0.0)
