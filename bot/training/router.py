@@ -179,6 +179,15 @@ def gate_examples(router: Router, items: Sequence[EvalItem], share: float) -> Ex
     return rows, labels, weights
 
 
+def gate_rows(kb: KnowledgeBase, sets: Sets, models: Models, share: float) -> dict[str, Examples]:
+    """Per question file, its answer-gate rows (:func:`gate_examples`), each file scored with
+    its out-of-fold intent model."""
+    return {
+        name: gate_examples(ThresholdTrials(kb, models[name]), items, share)
+        for name, items in sets.items()
+    }
+
+
 # sklearn's C of the answer gate, chosen when it read 19 features (the two neighbour features
 # came later, with C kept): leave-one-file-
 # out on the files of November 2026 (a simulation of the decisions, at a threshold of 0.7) gave
@@ -534,14 +543,9 @@ def main(argv: list[str] | None = None) -> int:
             shown = ", ".join(f"{n}={getattr(weights, n)}" for n in FusionWeights.names())
             print(f"{key}: {shown}")
             config = dataclasses.replace(config, **{key: weights})  # type: ignore[arg-type]
-        gate_sets = {
-            name: gate_examples(
-                ThresholdTrials(dataclasses.replace(kb, router_config=config), models[name]),
-                items,
-                weighing.unanswered_share,
-            )
-            for name, items in sets.items()
-        }
+        gate_sets = gate_rows(
+            dataclasses.replace(kb, router_config=config), sets, models, weighing.unanswered_share
+        )
         gates = fold_gates(gate_sets)
         count = sum(len(rows) for rows, _, _ in gate_sets.values())
         gate = fit_gate(gate_sets, None, f"{count} questions from {len(gate_sets)} files")

@@ -205,14 +205,7 @@ def router_answers(kb: KnowledgeBase, examples: Sequence[Example], folds: Path) 
     from bot.core.intent_model import IntentModel, shared_intent_models
     from bot.core.router import Router
     from bot.training import intent
-    from bot.training.router import (
-        UNANSWERED_SHARE,
-        Examples,
-        ThresholdTrials,
-        fit_gate,
-        gate_examples,
-        with_config,
-    )
+    from bot.training.router import UNANSWERED_SHARE, Examples, fit_gate, gate_rows, with_config
 
     sets = load_sets()
     where: dict[str, str] = {}
@@ -229,9 +222,7 @@ def router_answers(kb: KnowledgeBase, examples: Sequence[Example], folds: Path) 
         if not fold:
             return shared_answer_gates((source,))[source]
         if not rows:
-            for name, items in sets.items():
-                scoring = ThresholdTrials(kb, models[name])
-                rows[name] = gate_examples(scoring, items, UNANSWERED_SHARE)
+            rows.update(gate_rows(kb, sets, models, UNANSWERED_SHARE))
         return fit_gate(rows, fold, f"without {fold}")
 
     def answers(i: int) -> bool:
